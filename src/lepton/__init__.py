@@ -1,6 +1,47 @@
-"""Lepton: from a proof of concept to a monitored production AI service."""
+"""Lepton: from a proof of concept to a monitored production AI service.
+
+The public API is imported lazily so that ``lepton config`` and friends start
+fast and a submodule can be used without pulling in the whole stack.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from lepton.errors import LeptonError
 
+if TYPE_CHECKING:
+    from lepton.api import Dataset, DatasetVersion, Recipe, catalog, project
+    from lepton.config import Settings, load_settings
+
 __version__ = "0.1.0"
-__all__ = ["LeptonError", "__version__"]
+
+_LAZY = {
+    "Dataset": "lepton.api",
+    "DatasetVersion": "lepton.api",
+    "Recipe": "lepton.api",
+    "catalog": "lepton.api",
+    "project": "lepton.api",
+    "Settings": "lepton.config",
+    "load_settings": "lepton.config",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'lepton' has no attribute {name!r}")
+
+
+__all__ = [
+    "Dataset",
+    "DatasetVersion",
+    "LeptonError",
+    "Recipe",
+    "Settings",
+    "__version__",
+    "catalog",
+    "load_settings",
+    "project",
+]

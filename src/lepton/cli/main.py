@@ -1,0 +1,42 @@
+"""The ``lepton`` command: a thin face over the library.
+
+Every expected failure is a ``LeptonError``; it is printed on one line and the
+command exits non-zero, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from lepton.cli.console import console, err_console
+from lepton.cli.data import data_app
+from lepton.cli.project import config_command, init_command
+from lepton.errors import LeptonError
+
+app = typer.Typer(
+    name="lepton",
+    help="Lepton: data → AutoML → optimize → registry → serve → monitor → retrain.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("init")(init_command)
+app.command("config")(config_command)
+app.add_typer(data_app, name="data")
+
+
+def main() -> None:
+    """Console-script entry point: run the app, turning library errors into one line."""
+    try:
+        app()
+    except LeptonError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/]")
+        sys.exit(130)
+
+
+__all__ = ["app", "console", "main"]
