@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from lepton.errors import LeptonError
 
 if TYPE_CHECKING:
-    from lepton.api import Dataset, DatasetVersion, Recipe, catalog, project
+    from lepton.api import Dataset, DatasetVersion, Model, Recipe, catalog, fit, load, project
     from lepton.config import Settings, load_settings
 
 __version__ = "0.1.0"
@@ -23,6 +23,9 @@ _LAZY = {
     "Recipe": "lepton.api",
     "catalog": "lepton.api",
     "project": "lepton.api",
+    "fit": "lepton.api",
+    "load": "lepton.api",
+    "Model": "lepton.api",
     "Settings": "lepton.config",
     "load_settings": "lepton.config",
 }
@@ -38,10 +41,13 @@ __all__ = [
     "Dataset",
     "DatasetVersion",
     "LeptonError",
+    "Model",
     "Recipe",
     "Settings",
     "__version__",
     "catalog",
+    "fit",
+    "load",
     "load_settings",
     "project",
 ]

@@ -36,7 +36,9 @@ class Settings:
         rows = []
         for key in KEYS:
             value = getattr(self, key)
-            rows.append((key, "" if value is None else str(value), self.sources.get(key, "default")))
+            rows.append(
+                (key, "" if value is None else str(value), self.sources.get(key, "default"))
+            )
         rows.append(("config_file", str(self.config_file or ""), "-"))
         return rows
 
@@ -65,7 +67,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: [lepton] must be a table")
     unknown = sorted(set(section) - set(KEYS) - {"alerts", "serve", "monitor", "learn"})
     if unknown:
-        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(KEYS)}")
+        raise ConfigError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(KEYS)}"
+        )
     return section
 
 

@@ -12,6 +12,7 @@ import typer
 
 from lepton.cli.console import console, err_console
 from lepton.cli.data import data_app
+from lepton.cli.learn import models_app, predict_command, runs_command, train_command
 from lepton.cli.project import config_command, init_command
 from lepton.errors import LeptonError
 
@@ -25,6 +26,10 @@ app = typer.Typer(
 app.command("init")(init_command)
 app.command("config")(config_command)
 app.add_typer(data_app, name="data")
+app.command("train")(train_command)
+app.command("runs")(runs_command)
+app.add_typer(models_app, name="models")
+app.command("predict")(predict_command)
 
 
 def main() -> None:

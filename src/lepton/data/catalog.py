@@ -24,6 +24,7 @@ from lepton.data.profile import Profile, profile_frame
 from lepton.data.recipe import Recipe
 from lepton.data.schema import Schema, infer_schema
 from lepton.data.sources import SourceData, read_source
+from lepton.data.splits import split_frame
 from lepton.errors import DataError, LeptonError
 from lepton.names import parse_ref, validate_name
 from lepton.store.metadata.records import DatasetSummary, DatasetVersionRecord
@@ -89,12 +90,22 @@ class DataCatalog:
         validate_name(name, kind="dataset name")
         source = read_source(path, format=format, encoding=encoding)
         return self._publish(
-            name, source.frame, target=target, recipe=None, parent=None,
-            source=str(Path(path).resolve()), image_root=_image_root(source),
+            name,
+            source.frame,
+            target=target,
+            recipe=None,
+            parent=None,
+            source=str(Path(path).resolve()),
+            image_root=_image_root(source),
         )
 
     def add_frame(
-        self, frame: pd.DataFrame, *, name: str, target: str | None = None, source: str | None = None
+        self,
+        frame: pd.DataFrame,
+        *,
+        name: str,
+        target: str | None = None,
+        source: str | None = None,
     ) -> tuple[DatasetVersion, bool]:
         """Version an in-memory DataFrame (the Python API's ``Dataset.from_pandas``)."""
         validate_name(name, kind="dataset name")
@@ -118,9 +129,46 @@ class DataCatalog:
             raise DataError(f"the recipe dropped the target column {effective_target!r}")
         history = (parent.recipe or []) + fitted.to_list()
         return self._publish(
-            parent.name, cleaned, target=effective_target, recipe=history,
-            parent=parent.version, source=parent.source,
+            parent.name,
+            cleaned,
+            target=effective_target,
+            recipe=history,
+            parent=parent.version,
+            source=parent.source,
         )
+
+    def split(
+        self,
+        ref: str,
+        *,
+        method: str = "random",
+        test_size: float = 0.2,
+        seed: int = 0,
+        column: str | None = None,
+    ) -> tuple[DatasetVersion, DatasetVersion]:
+        """Split a version into ``NAME-train`` and ``NAME-test`` datasets, reproducibly."""
+        parent = self.get(ref)
+        if method == "stratified" and column is None:
+            column = parent.target
+        if any(c.kind == "image_path" for c in parent.schema.columns):
+            raise DataError(f"{parent.ref} is an image dataset; image tasks split it themselves")
+        frame = parent.to_pandas()
+        train, test = split_frame(
+            frame, method=method, test_size=test_size, seed=seed, column=column
+        )
+        origin = f"split of {parent.ref}: {method}, test_size={test_size}, seed={seed}"
+        parts = []
+        for suffix, part in (("train", train), ("test", test)):
+            version, _ = self._publish(
+                validate_name(f"{parent.name}-{suffix}", kind="dataset name"),
+                part,
+                target=parent.target,
+                recipe=parent.recipe,
+                parent=None,
+                source=origin,
+            )
+            parts.append(version)
+        return parts[0], parts[1]
 
     def _publish(
         self,
@@ -180,9 +228,6 @@ class DataCatalog:
             version = int(version_text)
         return self._wrap(self.project.metadata.get_dataset_version(name, version))
 
-    def list(self) -> list[DatasetSummary]:
-        return self.project.metadata.list_datasets()
-
     def versions(self, name: str) -> list[DatasetVersion]:
         validate_name(name, kind="dataset name")
         return [self._wrap(r) for r in self.project.metadata.list_dataset_versions(name)]
@@ -205,6 +250,9 @@ class DataCatalog:
             id=record.id,
             _project=self.project,
         )
+
+    def list(self) -> list[DatasetSummary]:
+        return self.project.metadata.list_datasets()
 
 
 def _image_root(source: SourceData) -> Path | None:

@@ -1,0 +1,44 @@
+"""AutoGluon ``TabularPredictor(label=…).fit(train, time_limit=…)``, default preset (in .venv-peers)."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import run, timed
+
+METRICS = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "root_mean_squared_error"}
+
+
+def fit_predict(
+    train: pd.DataFrame, test: pd.DataFrame, target: str, task: str, time_limit: float, seed: int
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    import autogluon.tabular
+    from autogluon.tabular import TabularPredictor
+
+    with tempfile.TemporaryDirectory() as tmp:
+        predictor = TabularPredictor(
+            label=target, problem_type=task, eval_metric=METRICS[task], path=tmp, verbosity=0
+        )
+        _, fit_s = timed(lambda: predictor.fit(train, time_limit=time_limit))
+        if task == "regression":
+            preds, pred_s = timed(lambda: predictor.predict(test).to_frame("prediction"))
+        else:
+            preds, pred_s = timed(lambda: predictor.predict_proba(test))
+        best = predictor.model_best
+    return preds, {
+        "framework": "autogluon",
+        "version": autogluon.tabular.__version__,
+        "fit_seconds": fit_s,
+        "predict_seconds": pred_s,
+        "best_model": best,
+    }
+
+
+if __name__ == "__main__":
+    run(fit_predict)

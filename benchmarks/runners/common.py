@@ -1,0 +1,49 @@
+"""What every runner shares: its arguments and how it reports back to the harness.
+
+A runner trains one framework on one dataset within one budget, in its own process and
+(for peers) its own virtual environment, and writes test-set predictions plus timings.
+The harness, not the runner, computes every metric, so all frameworks are scored alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+FitPredict = Callable[
+    [pd.DataFrame, pd.DataFrame, str, str, float, int], tuple[pd.DataFrame, dict[str, Any]]
+]
+
+
+def run(fit_predict: FitPredict) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--train", required=True)
+    parser.add_argument("--test", required=True)
+    parser.add_argument("--target", required=True)
+    parser.add_argument("--task", required=True, choices=["binary", "multiclass", "regression"])
+    parser.add_argument("--time-limit", type=float, required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    train = pd.read_parquet(args.train)
+    test = pd.read_parquet(args.test).drop(columns=[args.target])
+    started = time.perf_counter()
+    predictions, info = fit_predict(train, test, args.target, args.task, args.time_limit, args.seed)
+    info["total_seconds"] = time.perf_counter() - started
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    predictions.columns = [str(c) for c in predictions.columns]
+    predictions.reset_index(drop=True).to_parquet(out / "predictions.parquet")
+    (out / "info.json").write_text(json.dumps(info, default=str))
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - started

@@ -1,0 +1,292 @@
+"""``lepton train``, ``lepton runs``, ``lepton models …``, ``lepton predict``."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.live import Live
+from rich.table import Table
+
+from lepton.cli.console import console, err_console
+from lepton.errors import DataError
+
+models_app = typer.Typer(
+    help="The model registry: versions, aliases, metrics.", no_args_is_help=True
+)
+
+
+class TrainingView:
+    """Live table of trials and the current best while AutoML runs.
+
+    The live display starts on the first search event, so an input error raised before
+    the search begins prints as one clean line rather than under an empty table.
+    """
+
+    def __init__(self, time_limit: float) -> None:
+        self.time_limit = time_limit
+        self.started = time.time()
+        self.rows: list[tuple[str, str, str, str, str]] = []
+        self.running: dict[int, str] = {}
+        self.best: tuple[str, float] | None = None
+        self.live = Live(self.render(), console=err_console, refresh_per_second=4, transient=False)
+
+    def __enter__(self) -> TrainingView:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live.is_started:
+            self.live.stop()
+
+    def __call__(self, kind: str, payload: dict[str, Any]) -> None:
+        if not self.live.is_started:
+            self.started = time.time()
+            self.live.start()
+        if kind == "trial_started":
+            spec = payload["trial"]
+            self.running[spec.trial_id] = f"{spec.family}#{spec.trial_id}"
+        elif kind == "trial_finished":
+            trial = payload["trial"]
+            self.running.pop(trial.spec.trial_id, None)
+            name = f"{trial.spec.family}#{trial.spec.trial_id}"
+            if trial.ok:
+                score = -trial.loss if trial.loss < 0 else trial.loss
+                self.rows.append(
+                    (name, trial.spec.origin, f"{score:.5f}", f"{trial.fit_seconds:.1f}s", "")
+                )
+                if payload["best"]:
+                    top = payload["best"][0]
+                    self.best = (f"{top.spec.family}#{top.spec.trial_id}", abs(top.loss))
+            else:
+                self.rows.append((name, trial.spec.origin, "-", "-", (trial.error or "")[:60]))
+        self.live.update(self.render())
+
+    def render(self) -> Table:
+        elapsed = time.time() - self.started
+        title = f"AutoML  {elapsed:5.1f}s / {self.time_limit:g}s"
+        if self.best:
+            title += f"   best: {self.best[0]} ({self.best[1]:.5f})"
+        table = Table(title=title, title_justify="left")
+        for col in ("trial", "origin", "cv score", "fit", "note"):
+            table.add_column(col)
+        for row in self.rows[-12:]:
+            table.add_row(*row)
+        for name in self.running.values():
+            table.add_row(name, "", "[yellow]running…[/]", "", "")
+        return table
+
+
+def train_command(
+    dataset: str = typer.Argument(..., help="NAME or NAME@VERSION of a dataset"),
+    target: str | None = typer.Option(
+        None, "--target", help="target column (default: the dataset's)"
+    ),
+    time_limit: float = typer.Option(60.0, "--time-limit", help="wall-clock budget in seconds"),
+    metric: str | None = typer.Option(
+        None, "--metric", help="roc_auc, log_loss, accuracy, f1, rmse, mae, r2, …"
+    ),
+    task: str | None = typer.Option(
+        None, "--task", help="binary, multiclass or regression (default: inferred)"
+    ),
+    test: str | None = typer.Option(
+        None, "--test", help="held-out dataset to report test metrics on"
+    ),
+    name: str | None = typer.Option(
+        None, "--name", help="model name (default: the dataset's name)"
+    ),
+    seed: int = typer.Option(0, "--seed"),
+    folds: int = typer.Option(5, "--folds", help="cross-validation folds"),
+    families: str | None = typer.Option(None, "--families", help="comma-separated model families"),
+) -> None:
+    """Run AutoML on a dataset version and register the best model."""
+    from lepton.learn.training import train_dataset
+    from lepton.store.project import Project
+
+    project = Project.open()
+    view = TrainingView(time_limit)
+    with view:
+        outcome = train_dataset(
+            project,
+            dataset,
+            target=target,
+            time_limit=time_limit,
+            metric=metric,
+            task=task,
+            test_ref=test,
+            model_name=name,
+            seed=seed,
+            n_folds=folds,
+            families=families.split(",") if families else None,
+            on_event=view,
+        )
+    automl = outcome.automl
+    console.print(leaderboard_table(automl.leaderboard(), automl.metric_))
+    for note in automl.notes_:
+        console.print(f"  [dim]• {note}[/]")
+    if outcome.test_report:
+        metrics = outcome.test_report["metrics"]
+        console.print(f"test ({test}): " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
+    console.print(
+        f"[green]registered[/] {outcome.version.name}@{outcome.version.version} "
+        f"(run {outcome.run.id[:8]}, {automl.fit_seconds_:.1f}s"
+        + (", [yellow]interrupted: kept the best so far[/]" if automl.interrupted_ else "")
+        + ")"
+    )
+
+
+def leaderboard_table(frame: Any, metric: str) -> Table:
+    table = Table(title=f"Leaderboard ({metric}, cross-validated)")
+    for col in ("model", "origin", f"cv {metric}", "± std", "fit s", "predict ms/row", "weight"):
+        table.add_column(col, justify="right" if col != "model" else "left")
+    for row in frame.itertuples():
+        table.add_row(
+            row.model,
+            row.origin,
+            f"{row.score:.5f}",
+            "" if row.score_std != row.score_std else f"{row.score_std:.5f}",
+            f"{row.fit_seconds:.1f}",
+            f"{row.predict_ms_per_row:.4f}",
+            f"{row.weight:.2f}" if row.weight else "",
+        )
+    return table
+
+
+def runs_command(limit: int = typer.Option(20, "--limit")) -> None:
+    """Recent runs with their status, timings and headline metrics."""
+    from lepton.store.project import Project
+
+    runs = Project.open().metadata.list_runs(limit=limit)
+    table = Table(title="Runs")
+    for col in ("run", "kind", "name", "status", "started", "duration", "metrics"):
+        table.add_column(col)
+    for run in runs:
+        metrics = ", ".join(
+            f"{k}={v:.4g}" for k, v in (run.metrics or {}).items() if isinstance(v, int | float)
+        )[:70]
+        table.add_row(
+            run.id[:8],
+            run.kind,
+            run.name or "",
+            run.status,
+            run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            f"{run.duration_s:.1f}s" if run.duration_s is not None else "",
+            metrics,
+        )
+    console.print(table)
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Registered models with their latest version and aliases."""
+    from lepton.store.project import Project
+
+    table = Table(title="Models")
+    for col in ("model", "task", "latest", "versions", "aliases"):
+        table.add_column(col)
+    for model in Project.open().metadata.list_models():
+        aliases = ", ".join(f"{a}→{v}" for a, v in sorted(model.aliases.items()))
+        table.add_row(
+            model.name, model.task or "", str(model.latest_version), str(model.n_versions), aliases
+        )
+    console.print(table)
+
+
+@models_app.command("show")
+def models_show(ref: str = typer.Argument(..., help="MODEL[@VERSION|@alias]")) -> None:
+    """A model version's package: task, schema, metrics, lineage, ensemble."""
+    from lepton.learn.package import read_manifest
+    from lepton.learn.registry import package_folder, resolve
+    from lepton.store.project import Project
+
+    project = Project.open()
+    record = resolve(project, ref)
+    manifest = read_manifest(package_folder(project, record))
+    console.print(
+        f"[bold]{record.name}@{record.version}[/]  task={manifest['task']}  "
+        f"target={manifest['target']}  aliases={', '.join(record.aliases) or '-'}"
+    )
+    cv = manifest["metrics"]["cv"]
+    console.print(f"cv {cv['metric']} = {cv['value']:.5f}  ({cv['how']})")
+    if "test" in manifest["metrics"]:
+        test = manifest["metrics"]["test"]
+        console.print(
+            "test: "
+            + ", ".join(f"{k}={v:.4f}" for k, v in test["metrics"].items())
+            + f"  ({test['how']})"
+        )
+    console.print(f"lineage: {json.dumps(manifest['lineage'])}")
+    table = Table(title="Inputs")
+    for col in ("column", "kind", "details"):
+        table.add_column(col)
+    for column in manifest["input_schema"]:
+        details = (
+            f"{len(column['categories'])} categories"
+            if "categories" in column
+            else f"[{column.get('min', '')}, {column.get('max', '')}]"
+        )
+        table.add_row(column["name"], column["kind"], details)
+    console.print(table)
+    ens = Table(title="Ensemble")
+    for col in ("member", "family", "weight"):
+        ens.add_column(col)
+    for member in manifest["ensemble"]:
+        ens.add_row(member["name"], member["family"], f"{member['weight']:.3f}")
+    console.print(ens)
+    if manifest.get("feature_importance"):
+        imp = Table(title="Permutation importance (loss increase when shuffled)")
+        imp.add_column("feature")
+        imp.add_column("importance", justify="right")
+        for row in manifest["feature_importance"][:10]:
+            imp.add_row(row["feature"], f"{row['importance']:.5f}")
+        console.print(imp)
+
+
+@models_app.command("alias")
+def models_alias(
+    ref: str = typer.Argument(..., help="MODEL@VERSION"),
+    alias: str = typer.Argument(..., help="alias to point at it, e.g. production"),
+) -> None:
+    """Point an alias (production, staging, …) at a version; the change is recorded."""
+    from lepton.learn.registry import resolve
+    from lepton.store.project import Project
+
+    project = Project.open()
+    record = resolve(project, ref)
+    event = project.metadata.set_alias(record.name, alias, record.version, actor="cli")
+    console.print(f"{record.name}@{alias} → {record.version} (was {event.from_version or '-'})")
+
+
+def predict_command(
+    model: str = typer.Argument(..., help="MODEL[@VERSION|@alias]"),
+    input_path: Path = typer.Argument(..., help="CSV/Parquet/JSONL of rows to score"),
+    output: Path = typer.Option(
+        ..., "-o", "--output", help="where to write predictions (.csv or .parquet)"
+    ),
+) -> None:
+    """Score a file with a registered model; writes the prediction (and class probabilities)."""
+    from lepton.data.sources import read_source
+    from lepton.learn.registry import load_predictor
+    from lepton.store.project import Project
+
+    predictor, record = load_predictor(Project.open(), model)
+    frame = read_source(input_path).frame
+    out = frame.copy()
+    target = predictor.manifest["target"]
+    out[f"{target}_predicted"] = predictor.predict(frame).to_numpy()
+    if predictor.task != "regression":
+        proba = predictor.predict_proba(frame)
+        for label in proba.columns:
+            out[f"p_{label}"] = proba[label].to_numpy()
+    suffix = output.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise DataError(f"--output must end in .csv or .parquet, not {suffix or 'nothing'}")
+    tmp = output.with_name(f".{output.name}.tmp")
+    if suffix == ".csv":
+        out.to_csv(tmp, index=False)
+    else:
+        out.to_parquet(tmp, index=False)
+    tmp.replace(output)
+    console.print(f"wrote {len(out)} predictions from {record.name}@{record.version} to {output}")

@@ -1,0 +1,21 @@
+"""Where work runs: in-process, a local process pool, or (later) a Ray cluster.
+
+Search code only ever calls ``executor.submit(fn, *args)`` and waits on the
+futures it gets back, so the same trials can run anywhere.
+"""
+
+from lepton.compute.executors import (
+    Executor,
+    InProcessExecutor,
+    LocalProcessExecutor,
+    available_cores,
+    make_executor,
+)
+
+__all__ = [
+    "Executor",
+    "InProcessExecutor",
+    "LocalProcessExecutor",
+    "available_cores",
+    "make_executor",
+]

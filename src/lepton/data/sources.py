@@ -1,0 +1,275 @@
+"""Reading user files into DataFrames, with one clear line for every way they can be wrong.
+
+Tables: CSV, TSV, Parquet, JSON Lines, JSON (records), Excel. Folders:
+``root/<class>/<image>`` becomes a table of image paths (relative to ``root``),
+labels and sizes; ``root/<class>/<file>.txt`` a table of texts and labels. A
+single ``.txt`` file is one text per line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from lepton.errors import DataError
+
+TABLE_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".xlsx": "xlsx",
+    ".txt": "text",
+}
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
+FORMATS = sorted(set(TABLE_FORMATS.values()) | {"images", "text-folder"})
+
+
+@dataclass
+class SourceData:
+    """What was read: the rows, the format it was read as, and the kind of data."""
+
+    frame: pd.DataFrame
+    format: str
+    path: Path
+    kind: str  # "table" | "images" | "text"
+
+
+def read_source(
+    path: str | Path, *, format: str | None = None, encoding: str | None = None
+) -> SourceData:
+    """Read ``path`` (a file or a folder) into a DataFrame, or raise one clear ``DataError``."""
+    source = Path(path).expanduser()
+    if not source.exists():
+        raise DataError(f"{source}: no such file or folder")
+    if format is not None and format not in FORMATS:
+        raise DataError(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}")
+    if source.is_dir():
+        fmt = format or _folder_format(source)
+        frame = _read_images(source) if fmt == "images" else _read_text_folder(source)
+        return SourceData(frame, fmt, source, "images" if fmt == "images" else "text")
+    table_format = format or TABLE_FORMATS.get(source.suffix.lower())
+    if table_format is None:
+        raise DataError(
+            f"{source}: unknown file type {source.suffix or '(none)'!r}; "
+            f"use one of {', '.join(sorted(TABLE_FORMATS))} or pass --format"
+        )
+    if source.stat().st_size == 0:
+        raise DataError(f"{source}: the file is empty")
+    frame = _READERS[table_format](source, encoding)
+    if frame.shape[1] == 0:
+        raise DataError(f"{source}: no columns found")
+    if len(frame) == 0:
+        raise DataError(f"{source}: has a header but no data rows")
+    _check_column_names(source, frame)
+    return SourceData(frame, table_format, source, "text" if table_format == "text" else "table")
+
+
+def _check_column_names(source: Path, frame: pd.DataFrame) -> None:
+    names = [str(c) for c in frame.columns]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise DataError(f"{source}: duplicated column name(s): {', '.join(duplicates)}")
+    if any(n.startswith("Unnamed: ") for n in names):
+        raise DataError(f"{source}: a column has no name in the header; name every column")
+
+
+def _decode(source: Path, encoding: str | None) -> str:
+    raw = source.read_bytes()
+    for candidate in [encoding] if encoding else ["utf-8-sig"]:
+        try:
+            return raw.decode(candidate)
+        except UnicodeDecodeError as exc:
+            bad = raw[exc.start : exc.start + 1].hex()
+            raise DataError(
+                f"{source}: not valid {candidate} (byte 0x{bad} at offset {exc.start}); "
+                "re-save it as UTF-8 or pass --encoding latin-1"
+            ) from None
+        except LookupError:
+            raise DataError(f"unknown encoding {candidate!r}") from None
+    raise AssertionError("unreachable")
+
+
+def _read_delimited(source: Path, encoding: str | None, sep: str) -> pd.DataFrame:
+    text = _decode(source, encoding)
+    if not text.strip():
+        raise DataError(f"{source}: the file is empty")
+    _check_quotes(source, text)
+    _check_field_counts(source, text, sep)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, on_bad_lines="error", low_memory=False)
+    except pd.errors.ParserError as exc:
+        raise DataError(
+            f"{source}: malformed {'TSV' if sep == chr(9) else 'CSV'}: {_first_line(exc)}"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{source}: the file is empty") from None
+    return frame
+
+
+def _check_quotes(source: Path, text: str) -> None:
+    """An unterminated quote swallows the rest of the file silently in most parsers; catch it."""
+    if text.count('"') % 2 == 0:
+        return
+    reader = csv.reader(io.StringIO(text))
+    line = 1
+    try:
+        for _ in reader:
+            line = reader.line_num
+    except csv.Error:
+        pass
+    raise DataError(
+        f"{source}: unterminated quote starting near line {line}; the file looks truncated "
+        "or a field contains a stray '\"'"
+    )
+
+
+def _check_field_counts(source: Path, text: str, sep: str) -> None:
+    """Rows with fewer fields than the header (a truncated file) would silently become NaN."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    header = next(reader, [])
+    for row in reader:
+        if row and len(row) != len(header):
+            raise DataError(
+                f"{source}: line {reader.line_num} has {len(row)} fields, the header has "
+                f"{len(header)}; the file is malformed or truncated"
+            )
+
+
+def _read_csv(source: Path, encoding: str | None) -> pd.DataFrame:
+    return _read_delimited(source, encoding, ",")
+
+
+def _read_tsv(source: Path, encoding: str | None) -> pd.DataFrame:
+    return _read_delimited(source, encoding, "\t")
+
+
+def _read_parquet(source: Path, encoding: str | None) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(source)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise DataError(f"{source}: not a readable Parquet file ({_first_line(exc)})") from None
+
+
+def _read_jsonl(source: Path, encoding: str | None) -> pd.DataFrame:
+    rows = []
+    for number, line in enumerate(_decode(source, encoding).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{source}: line {number} is not valid JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise DataError(f"{source}: line {number} is not a JSON object")
+        rows.append(row)
+    if not rows:
+        raise DataError(f"{source}: no JSON records found")
+    return pd.DataFrame.from_records(rows)
+
+
+def _read_json(source: Path, encoding: str | None) -> pd.DataFrame:
+    try:
+        doc = json.loads(_decode(source, encoding))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{source}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if isinstance(doc, dict):
+        doc = doc.get("data", doc.get("records", [doc]))
+    if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
+        raise DataError(f"{source}: expected a JSON list of records (objects)")
+    return pd.DataFrame.from_records(doc)
+
+
+def _read_xlsx(source: Path, encoding: str | None) -> pd.DataFrame:
+    try:
+        return pd.read_excel(source, engine="openpyxl")
+    except Exception as exc:
+        raise DataError(f"{source}: not a readable Excel workbook ({_first_line(exc)})") from None
+
+
+def _read_text_lines(source: Path, encoding: str | None) -> pd.DataFrame:
+    lines = [line for line in _decode(source, encoding).splitlines() if line.strip()]
+    if not lines:
+        raise DataError(f"{source}: the file has no text lines")
+    return pd.DataFrame({"text": lines})
+
+
+_READERS = {
+    "csv": _read_csv,
+    "tsv": _read_tsv,
+    "parquet": _read_parquet,
+    "jsonl": _read_jsonl,
+    "json": _read_json,
+    "xlsx": _read_xlsx,
+    "text": _read_text_lines,
+}
+
+
+def _folder_format(root: Path) -> str:
+    files = [p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    if any(p.suffix.lower() in IMAGE_EXTENSIONS for p in files):
+        return "images"
+    if any(p.suffix.lower() == ".txt" for p in files):
+        return "text-folder"
+    raise DataError(
+        f"{root}: no images ({', '.join(sorted(IMAGE_EXTENSIONS))}) or .txt files found; "
+        "organise them as class/file.png"
+    )
+
+
+def _read_images(root: Path) -> pd.DataFrame:
+    from PIL import Image, UnidentifiedImageError
+
+    rows = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or path.suffix.lower() not in IMAGE_EXTENSIONS:
+            continue
+        rel = path.relative_to(root)
+        if len(rel.parts) < 2:
+            raise DataError(f"{path}: images must sit in a class folder (root/<class>/{rel.name})")
+        try:
+            with Image.open(path) as image:
+                image.load()  # decode fully: truncated files fail here, not at training time
+                width, height, mode = image.width, image.height, image.mode
+        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+            raise DataError(f"{path}: corrupt or unreadable image ({_first_line(exc)})") from None
+        rows.append(
+            {
+                "image": rel.as_posix(),
+                "label": rel.parts[0],
+                "width": width,
+                "height": height,
+                "mode": mode,
+            }
+        )
+    if not rows:
+        raise DataError(f"{root}: no images found; organise them as class/file.png")
+    return pd.DataFrame(rows)
+
+
+def _read_text_folder(root: Path) -> pd.DataFrame:
+    rows = []
+    for path in sorted(root.rglob("*.txt")):
+        rel = path.relative_to(root)
+        if len(rel.parts) < 2:
+            raise DataError(
+                f"{path}: text files must sit in a class folder (root/<class>/{rel.name})"
+            )
+        rows.append({"text": _decode(path, None), "label": rel.parts[0]})
+    if not rows:
+        raise DataError(f"{root}: no .txt files found; organise them as class/file.txt")
+    return pd.DataFrame(rows)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

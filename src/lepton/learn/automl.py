@@ -1,0 +1,245 @@
+"""``AutoML(target=...).fit(frame, ...)``: the AutoGluon-style facade over the search.
+
+Parameters are stored by ``__init__``; ``fit`` learns ``task_``, ``metric_``,
+``leaderboard_`` and ``model_`` (a ``TrainedModel``) and returns ``self``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lepton.compute import Executor, available_cores, make_executor
+from lepton.errors import DataError, LeptonError
+from lepton.learn.cv import make_folds
+from lepton.learn.ensemble import fit_temperature, greedy_ensemble
+from lepton.learn.families import FAMILY_NAMES, TaskInfo
+from lepton.learn.features import FeatureEncoder
+from lepton.learn.metrics import Metric, get_metric
+from lepton.learn.model import Member, TrainedModel
+from lepton.learn.search import EventHandler, Search, SearchResult
+from lepton.learn.tasks import infer_task
+
+MAX_ENSEMBLE_CANDIDATES = 20
+
+
+@dataclass
+class LeaderboardRow:
+    model: str
+    family: str
+    origin: str
+    score: float
+    score_std: float
+    fit_seconds: float
+    predict_ms_per_row: float
+    weight: float
+    params: dict[str, Any]
+
+
+MIN_TRAIN_ROWS = 10  # below this, cross-validated scores mean nothing
+
+
+class AutoML:
+    """Finds the most accurate model the time budget allows for one target column."""
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        task: str | None = None,
+        metric: str | None = None,
+        time_limit: float = 60.0,
+        n_folds: int = 5,
+        families: list[str] | None = None,
+        seed: int = 0,
+        n_workers: int | None = None,
+        column_kinds: dict[str, str] | None = None,
+        executor: Executor | None = None,
+        on_event: EventHandler | None = None,
+        max_trials: int | None = None,
+    ) -> None:
+        self.target = target
+        self.task = task
+        self.metric = metric
+        self.time_limit = time_limit
+        self.n_folds = n_folds
+        self.families = families
+        self.seed = seed
+        self.n_workers = n_workers
+        self.column_kinds = column_kinds
+        self.executor = executor
+        self.on_event = on_event
+        self.max_trials = max_trials
+
+    def fit(self, frame: pd.DataFrame) -> AutoML:
+        started = time.time()
+        if self.time_limit is None or self.time_limit <= 0:
+            raise LeptonError(f"time limit must be > 0 seconds (got {self.time_limit})")
+        deadline = started + float(self.time_limit)
+        if self.target not in frame.columns:
+            raise DataError(
+                f"target column {self.target!r} not found; columns: {', '.join(map(str, frame.columns))}"
+            )
+        families = list(self.families or FAMILY_NAMES)
+        unknown = [f for f in families if f not in FAMILY_NAMES]
+        if unknown:
+            raise LeptonError(
+                f"unknown model famil(ies) {unknown}; choose from {list(FAMILY_NAMES)}"
+            )
+        self.notes_: list[str] = []
+        labelled = frame[frame[self.target].notna()]
+        if len(labelled) < len(frame):
+            self.notes_.append(f"dropped {len(frame) - len(labelled)} rows with no target value")
+        target = infer_task(labelled[self.target], self.task)
+        y = target.encode(labelled[self.target])
+        metric = get_metric(self.metric, target.task)
+        features = labelled.drop(columns=[self.target]).reset_index(drop=True)
+        kinds = self.column_kinds or _infer_kinds(features)
+        encoder = FeatureEncoder(kinds).fit(features)
+        self.notes_ += encoder.describe_drops()
+        data = encoder.transform(features)
+        n_folds = self._folds_for(y, target.task)
+        folds = make_folds(y, target.task, n_folds, self.seed)
+        workers = self.n_workers or available_cores()
+        threads = 1
+        info = TaskInfo(target.task, len(target.labels), metric.name, self.seed, threads)
+        executor = self.executor or make_executor(workers)
+        # keep ~8% of the budget (at least 1 s) for ensembling, calibration and packaging
+        search_deadline = deadline - max(1.0, 0.08 * self.time_limit)
+        search = Search(
+            data,
+            y,
+            folds,
+            info,
+            families=families,
+            time_limit=self.time_limit,
+            executor=executor,
+            on_event=self.on_event,
+            max_trials=self.max_trials,
+        )
+        try:
+            result = search.run(search_deadline)
+        finally:
+            if self.executor is None:
+                executor.shutdown()
+        if not result.successful:
+            errors = "; ".join(sorted({(t.error or "").splitlines()[0] for t in result.trials})[:3])
+            raise LeptonError(
+                f"no model finished within the {self.time_limit:g} s budget"
+                + (f" ({errors})" if errors else "")
+                + "; raise --time-limit"
+            )
+        self.task_, self.metric_, self.n_folds_ = target.task, metric.name, n_folds
+        self.search_ = result
+        self.model_, self.leaderboard_ = self._assemble(result, encoder, target, y, metric)
+        self.fit_seconds_ = time.time() - started
+        self.interrupted_ = result.interrupted
+        return self
+
+    def _folds_for(self, y: np.ndarray[Any, Any], task: str) -> int:
+        n_folds = self.n_folds
+        if task != "regression":
+            smallest = int(np.bincount(y).min())
+            if smallest < 2:
+                raise DataError(
+                    "a class has a single example; cross-validation needs at least 2 per class"
+                )
+            if smallest < n_folds:
+                self.notes_.append(f"using {smallest} folds: the rarest class has {smallest} rows")
+                n_folds = smallest
+        needed = max(MIN_TRAIN_ROWS, 2 * n_folds)
+        if len(y) < needed:
+            raise DataError(f"only {len(y)} labelled rows; need at least {needed} to train")
+        return n_folds
+
+    def _assemble(
+        self,
+        result: SearchResult,
+        encoder: FeatureEncoder,
+        target: Any,
+        y: np.ndarray[Any, Any],
+        metric: Metric,
+    ) -> tuple[TrainedModel, list[LeaderboardRow]]:
+        candidates = result.successful[:MAX_ENSEMBLE_CANDIDATES]
+        oofs = [t.oof for t in candidates if t.oof is not None]
+        weights, ens_loss = greedy_ensemble(oofs, y, metric)
+        best = candidates[0]
+        if ens_loss < best.loss - 1e-9 and np.count_nonzero(weights) > 1:
+            chosen = [(t, float(w)) for t, w in zip(candidates, weights, strict=True) if w > 0]
+            oof = np.sum([w * t.oof for t, w in chosen if t.oof is not None], axis=0)
+            self.notes_.append(
+                f"ensemble of {len(chosen)} models beats the best single model "
+                f"({_score(metric, ens_loss):.5f} vs {_score(metric, best.loss):.5f})"
+            )
+        else:
+            chosen, oof = [(best, 1.0)], best.oof
+            self.notes_.append("the best single model beats every ensemble; kept it alone")
+        temperature = 1.0
+        if target.task != "regression" and oof is not None:
+            temperature = fit_temperature(oof, y)
+        members = [Member(_name(t), t.spec.family, t.spec.params, t.models, w) for t, w in chosen]
+        prior = (
+            np.asarray([float(np.mean(y))])
+            if target.task == "regression"
+            else np.bincount(y, minlength=len(target.labels)) / len(y)
+        )
+        model = TrainedModel(encoder, target, self.target, members, temperature, prior=prior)
+        weight_of = {id(t): w for t, w in chosen}
+        rows = [
+            LeaderboardRow(
+                model=_name(t),
+                family=t.spec.family,
+                origin=t.spec.origin,
+                score=_score(metric, t.loss),
+                score_std=float(np.std([_score(metric, f) for f in t.fold_losses])),
+                fit_seconds=t.fit_seconds,
+                predict_ms_per_row=t.predict_seconds_per_row * 1000,
+                weight=weight_of.get(id(t), 0.0),
+                params=t.spec.params,
+            )
+            for t in result.successful
+        ]
+        if len(chosen) > 1:
+            rows.insert(
+                0,
+                LeaderboardRow(
+                    model="ensemble",
+                    family="ensemble",
+                    origin="greedy selection",
+                    score=_score(metric, ens_loss),
+                    score_std=float("nan"),
+                    fit_seconds=sum(t.fit_seconds for t, _ in chosen),
+                    predict_ms_per_row=sum(t.predict_seconds_per_row for t, _ in chosen) * 1000,
+                    weight=1.0,
+                    params={m.name: round(m.weight, 4) for m in members},
+                ),
+            )
+        return model, rows
+
+    def leaderboard(self) -> pd.DataFrame:
+        return pd.DataFrame([r.__dict__ for r in self.leaderboard_]).drop(columns=["params"])
+
+    def predict(self, frame: pd.DataFrame) -> pd.Series:
+        return self.model_.predict(frame)
+
+    def predict_proba(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return self.model_.predict_proba(frame)
+
+
+def _name(trial: Any) -> str:
+    return f"{trial.spec.family}#{trial.spec.trial_id}"
+
+
+def _score(metric: Metric, loss: float) -> float:
+    return -loss if metric.greater_is_better else loss
+
+
+def _infer_kinds(frame: pd.DataFrame) -> dict[str, str]:
+    """Column roles from the data layer's schema inference."""
+    from lepton.data.schema import infer_schema
+
+    return {c.name: c.kind for c in infer_schema(frame).columns}

@@ -1,0 +1,88 @@
+"""How good a trained model is: held-out metrics, confusion matrix, calibration, importance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from lepton.errors import DataError
+from lepton.learn.metrics import get_metric, report
+from lepton.learn.model import TrainedModel
+
+
+def evaluate(model: TrainedModel, frame: pd.DataFrame) -> dict[str, Any]:
+    """Every task metric on labelled rows, plus a confusion matrix and calibration for classifiers."""
+    if model.target_name not in frame.columns:
+        raise DataError(f"evaluation data has no target column {model.target_name!r}")
+    labelled = frame[frame[model.target_name].notna()]
+    y = model.target.encode(labelled[model.target_name])
+    pred = model.predict_raw(labelled.drop(columns=[model.target_name]))
+    out: dict[str, Any] = {"n_rows": len(labelled), "metrics": report(model.task, y, pred)}
+    if model.task != "regression":
+        k = len(model.labels)
+        matrix = np.zeros((k, k), dtype=np.int64)
+        np.add.at(matrix, (y, pred.argmax(axis=1)), 1)
+        out["confusion_matrix"] = {
+            "labels": [str(v) for v in model.labels],
+            "counts": matrix.tolist(),
+        }
+        out["calibration"] = calibration(y, pred)
+    return out
+
+
+def calibration(y: NDArray[np.int64], proba: NDArray[np.float64], bins: int = 10) -> dict[str, Any]:
+    """Reliability of the top-class probability: expected calibration error and its bins."""
+    confidence = proba.max(axis=1)
+    correct = (proba.argmax(axis=1) == y).astype(np.float64)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    rows, ece = [], 0.0
+    for b in range(bins):
+        mask = which == b
+        if not mask.any():
+            continue
+        conf, acc = float(confidence[mask].mean()), float(correct[mask].mean())
+        ece += mask.mean() * abs(conf - acc)
+        rows.append(
+            {
+                "bin": [float(edges[b]), float(edges[b + 1])],
+                "n": int(mask.sum()),
+                "confidence": conf,
+                "accuracy": acc,
+            }
+        )
+    return {"ece": float(ece), "bins": rows, "well_calibrated": bool(ece < 0.05)}
+
+
+def permutation_importance(
+    model: TrainedModel,
+    frame: pd.DataFrame,
+    *,
+    metric: str | None = None,
+    max_rows: int = 2000,
+    repeats: int = 2,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """Loss increase when each input column is shuffled (bigger = more important)."""
+    rng = np.random.default_rng(seed)
+    if len(frame) > max_rows:
+        frame = frame.sample(n=max_rows, random_state=seed)
+    labelled = frame[frame[model.target_name].notna()].reset_index(drop=True)
+    y = model.target.encode(labelled[model.target_name])
+    features = labelled.drop(columns=[model.target_name])
+    chosen = get_metric(metric, model.task)
+    base = chosen.loss(y, model.predict_raw(features))
+    rows = []
+    for column in model.encoder.input_columns:
+        deltas = []
+        for _ in range(repeats):
+            shuffled = features.copy()
+            shuffled[column] = rng.permutation(shuffled[column].to_numpy())
+            deltas.append(chosen.loss(y, model.predict_raw(shuffled)) - base)
+        rows.append(
+            {"feature": column, "importance": float(np.mean(deltas)), "std": float(np.std(deltas))}
+        )
+    return sorted(rows, key=lambda r: -r["importance"])

@@ -1,0 +1,143 @@
+"""Turn a DataFrame into the arrays every model family starts from.
+
+One encoder is fitted per AutoML run on the training rows. It keeps numeric
+columns as floats (NaN = missing) and maps categoricals to integer codes
+(-1 = missing or unseen), so each family can then build what it needs: trees
+take codes natively, linear models and k-NN take one-hot and scaled numbers,
+the MLP takes codes into embeddings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from lepton.errors import DataError
+
+MAX_CATEGORIES = 254  # more distinct values than this share an "other" code
+USABLE_KINDS = ("numeric", "boolean", "categorical", "datetime")
+DATETIME_PARTS = ("year", "month", "day", "dayofweek", "hour", "epoch_days")
+
+F32 = NDArray[np.float32]
+I32 = NDArray[np.int32]
+
+
+@dataclass
+class Encoded:
+    """Model-ready arrays for a batch of rows."""
+
+    num: F32  # (n, n_num) floats, NaN = missing
+    cat: I32  # (n, n_cat) codes, -1 = missing/unseen
+    cardinalities: list[int]
+
+    def __len__(self) -> int:
+        return int(self.num.shape[0])
+
+    def take(self, rows: NDArray[np.int64]) -> Encoded:
+        return Encoded(self.num[rows], self.cat[rows], self.cardinalities)
+
+
+@dataclass
+class FeatureEncoder:
+    """Learns column roles and category vocabularies; ``transform`` is cheap and stateless."""
+
+    kinds: dict[str, str]
+    numeric_: list[str] = field(default_factory=list)
+    boolean_: list[str] = field(default_factory=list)
+    datetime_: list[str] = field(default_factory=list)
+    categorical_: dict[str, list[Any]] = field(default_factory=dict)
+    dropped_: dict[str, str] = field(default_factory=dict)
+    num_names_: list[str] = field(default_factory=list)
+
+    def fit(self, frame: pd.DataFrame) -> FeatureEncoder:
+        for column in frame.columns:
+            kind = self.kinds.get(str(column), "categorical")
+            values = frame[column]
+            if values.isna().all():
+                self.dropped_[column] = "all values missing"
+            elif values.nunique(dropna=True) < 2 and not values.isna().any():
+                self.dropped_[column] = "constant"
+            elif kind not in USABLE_KINDS:
+                self.dropped_[column] = {
+                    "text": "free text (text models come with the text task)",
+                    "id": "identifier: unique per row, carries no signal",
+                    "image_path": "image path (image models come with the image task)",
+                }.get(kind, f"unsupported kind {kind}")
+            elif kind == "numeric":
+                self.numeric_.append(column)
+            elif kind == "boolean":
+                self.boolean_.append(column)
+            elif kind == "datetime":
+                self.datetime_.append(column)
+            else:
+                counts = values.dropna().astype(str).value_counts()
+                self.categorical_[column] = list(counts.index[:MAX_CATEGORIES])
+        self.num_names_ = (
+            list(self.numeric_)
+            + list(self.boolean_)
+            + [f"{c}.{part}" for c in self.datetime_ for part in DATETIME_PARTS]
+        )
+        if not self.num_names_ and not self.categorical_:
+            reasons = "; ".join(f"{c}: {r}" for c, r in self.dropped_.items())
+            raise DataError(f"no usable feature columns ({reasons})")
+        return self
+
+    @property
+    def input_columns(self) -> list[str]:
+        return self.numeric_ + self.boolean_ + self.datetime_ + list(self.categorical_)
+
+    @property
+    def feature_names(self) -> list[str]:
+        return self.num_names_ + list(self.categorical_)
+
+    def transform(self, frame: pd.DataFrame) -> Encoded:
+        missing = [c for c in self.input_columns if c not in frame.columns]
+        if missing:
+            raise DataError(f"input is missing column(s): {', '.join(map(str, missing))}")
+        n = len(frame)
+        parts: list[F32] = []
+        if self.numeric_:
+            block = frame[self.numeric_].apply(pd.to_numeric, errors="coerce")
+            parts.append(block.to_numpy(dtype=np.float32, na_value=np.nan).reshape(n, -1))
+        for column in self.boolean_:
+            parts.append(_booleans(frame[column]).reshape(n, 1))
+        for column in self.datetime_:
+            parts.append(_date_parts(frame[column]))
+        num = np.hstack(parts) if parts else np.zeros((n, 0), dtype=np.float32)
+        cat = np.full((n, len(self.categorical_)), -1, dtype=np.int32)
+        for j, (column, vocabulary) in enumerate(self.categorical_.items()):
+            lookup = pd.Index(vocabulary)
+            values = frame[column].astype("string").astype(object)
+            codes = lookup.get_indexer(values.where(values.notna(), None))
+            cat[:, j] = codes
+        return Encoded(num, cat, [len(v) for v in self.categorical_.values()])
+
+    def describe_drops(self) -> list[str]:
+        return [f"dropped column {c!r}: {why}" for c, why in self.dropped_.items()]
+
+
+def _booleans(values: pd.Series) -> F32:
+    mapping = {"true": 1.0, "yes": 1.0, "1": 1.0, "y": 1.0, "t": 1.0}
+    mapping.update({"false": 0.0, "no": 0.0, "0": 0.0, "n": 0.0, "f": 0.0})
+    text = values.astype("string").str.strip().str.lower()
+    return text.map(mapping).astype("float32").to_numpy(na_value=np.nan)
+
+
+def _date_parts(values: pd.Series) -> F32:
+    stamps = pd.to_datetime(values, errors="coerce", utc=True)
+    epoch = (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds() / 86400.0
+    columns: list[pd.Series] = [
+        stamps.dt.year,
+        stamps.dt.month,
+        stamps.dt.day,
+        stamps.dt.dayofweek,
+        stamps.dt.hour,
+        epoch,
+    ]
+    return np.column_stack([c.astype("float64").to_numpy(na_value=np.nan) for c in columns]).astype(
+        np.float32
+    )

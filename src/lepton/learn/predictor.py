@@ -1,0 +1,55 @@
+"""One interface for every consumer: ``Predictor.predict(batch) -> outputs``.
+
+Built from a model package; evaluation, batch prediction, the server and the
+monitor all go through it and never learn which library trained the model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lepton.errors import LeptonError
+from lepton.learn.model import TrainedModel
+from lepton.learn.package import load_native, read_manifest
+
+
+class Predictor:
+    """Batch in, batch out, for a loaded model package."""
+
+    def __init__(self, model: TrainedModel, manifest: dict[str, Any], path: Path | None = None):
+        self.model = model
+        self.manifest = manifest
+        self.path = path
+
+    @classmethod
+    def load(cls, folder: str | Path, *, trust: bool = False) -> Predictor:
+        """Load a package from a folder. Native pickles run code, so outside folders need ``trust``."""
+        path = Path(folder)
+        manifest = read_manifest(path)
+        if not trust:
+            raise LeptonError(
+                f"{path} is outside the project's store and holds a pickle, which can run code; "
+                "load it with trust=True only if you trust where it came from"
+            )
+        return cls(load_native(path), manifest, path)
+
+    @property
+    def task(self) -> str:
+        return str(self.manifest["task"])
+
+    @property
+    def labels(self) -> list[Any]:
+        return list(self.manifest["output_schema"].get("labels", []))
+
+    @property
+    def input_columns(self) -> list[str]:
+        return [c["name"] for c in self.manifest["input_schema"]]
+
+    def predict(self, frame: pd.DataFrame) -> pd.Series:
+        return self.model.predict(frame)
+
+    def predict_proba(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return self.model.predict_proba(frame)

@@ -1,0 +1,118 @@
+"""Plain, immutable views of stored rows: what the store hands out instead of ORM objects.
+
+Callers never hold a session or a lazily-loading ORM instance, so records can cross
+threads, processes and the HTTP boundary safely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DatasetVersionRecord:
+    id: int
+    name: str
+    version: int
+    content_hash: str
+    artifact_key: str
+    n_rows: int
+    n_cols: int
+    schema: dict[str, Any]
+    profile: dict[str, Any]
+    recipe: list[dict[str, Any]] | None
+    target: str | None
+    source: str | None
+    parent_version: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    name: str
+    latest_version: int
+    n_versions: int
+    n_rows: int
+    n_cols: int
+    target: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: str
+    kind: str
+    name: str | None
+    status: str
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+    dataset_version_id: int | None
+    started_at: datetime
+    ended_at: datetime | None
+    duration_s: float | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class ModelVersionRecord:
+    id: int
+    name: str
+    version: int
+    artifact_key: str
+    task: str | None
+    run_id: str | None
+    dataset_version_id: int | None
+    metrics: dict[str, Any]
+    metadata: dict[str, Any]
+    created_at: datetime
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    name: str
+    task: str | None
+    latest_version: int
+    n_versions: int
+    aliases: dict[str, int]
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class AliasEventRecord:
+    id: int
+    model: str
+    alias: str
+    from_version: int | None
+    to_version: int | None
+    actor: str | None
+    reason: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    id: int
+    name: str
+    model: str
+    config: dict[str, Any]
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    id: int
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
