@@ -14,6 +14,7 @@ from lepton.errors import LeptonError
 if TYPE_CHECKING:
     from lepton.api import Dataset, DatasetVersion, Model, Recipe, catalog, fit, load, project
     from lepton.config import Settings, load_settings
+    from lepton.serve.client import Client
 
 __version__ = "0.1.0"
 
@@ -27,6 +28,7 @@ _LAZY = {
     "load": "lepton.api",
     "Model": "lepton.api",
     "Settings": "lepton.config",
+    "Client": "lepton.serve.client",
     "load_settings": "lepton.config",
 }
 
@@ -38,6 +40,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Client",
     "Dataset",
     "DatasetVersion",
     "LeptonError",

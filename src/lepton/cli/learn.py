@@ -260,33 +260,52 @@ def models_alias(
 
 
 def predict_command(
-    model: str = typer.Argument(..., help="MODEL[@VERSION|@alias]"),
+    model: str = typer.Argument(
+        ..., help="MODEL[@VERSION|@alias], or a deployment name with --remote"
+    ),
     input_path: Path = typer.Argument(..., help="CSV/Parquet/JSONL of rows to score"),
     output: Path = typer.Option(
         ..., "-o", "--output", help="where to write predictions (.csv or .parquet)"
     ),
+    remote: str | None = typer.Option(
+        None, "--remote", help="URL of a running `lepton serve`; MODEL is then a deployment"
+    ),
+    key: str | None = typer.Option(
+        None, "--key", envvar="LEPTON_API_KEY", help="API key for --remote (or LEPTON_API_KEY)"
+    ),
 ) -> None:
-    """Score a file with a registered model; writes the prediction (and class probabilities)."""
+    """Score a file with a registered model (or a remote deployment); writes predictions."""
     from lepton.data.sources import read_source
-    from lepton.learn.registry import load_predictor
-    from lepton.store.project import Project
 
-    predictor, record = load_predictor(Project.open(), model)
-    frame = read_source(input_path).frame
-    out = frame.copy()
-    target = predictor.manifest["target"]
-    out[f"{target}_predicted"] = predictor.predict(frame).to_numpy()
-    if predictor.task != "regression":
-        proba = predictor.predict_proba(frame)
-        for label in proba.columns:
-            out[f"p_{label}"] = proba[label].to_numpy()
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise DataError(f"--output must end in .csv or .parquet, not {suffix or 'nothing'}")
+    frame = read_source(input_path).frame
+    out = frame.copy()
+    if remote:
+        from lepton.serve.client import Client
+
+        with Client(remote, key) as client:
+            scored = client.predict(model, frame)
+        source = f"{model}@{scored.attrs['version']} at {remote}"
+        for column in scored.columns:
+            out[column] = scored[column].to_numpy()
+    else:
+        from lepton.learn.registry import load_predictor
+        from lepton.store.project import Project
+
+        predictor, record = load_predictor(Project.open(), model)
+        source = f"{record.name}@{record.version}"
+        target = predictor.manifest["target"]
+        out[f"{target}_predicted"] = predictor.predict(frame).to_numpy()
+        if predictor.task != "regression":
+            proba = predictor.predict_proba(frame)
+            for label in proba.columns:
+                out[f"p_{label}"] = proba[label].to_numpy()
     tmp = output.with_name(f".{output.name}.tmp")
     if suffix == ".csv":
         out.to_csv(tmp, index=False)
     else:
         out.to_parquet(tmp, index=False)
     tmp.replace(output)
-    console.print(f"wrote {len(out)} predictions from {record.name}@{record.version} to {output}")
+    console.print(f"wrote {len(out)} predictions from {source} to {output}")

@@ -14,6 +14,7 @@ from lepton.cli.console import console, err_console
 from lepton.cli.data import data_app
 from lepton.cli.learn import models_app, predict_command, runs_command, train_command
 from lepton.cli.project import config_command, init_command
+from lepton.cli.serve import deploy_command, deployments_app, keys_app, serve_command
 from lepton.errors import LeptonError
 
 app = typer.Typer(
@@ -30,6 +31,10 @@ app.command("train")(train_command)
 app.command("runs")(runs_command)
 app.add_typer(models_app, name="models")
 app.command("predict")(predict_command)
+app.command("serve")(serve_command)
+app.command("deploy")(deploy_command)
+app.add_typer(deployments_app, name="deployments")
+app.add_typer(keys_app, name="keys")
 
 
 def main() -> None:

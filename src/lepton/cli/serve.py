@@ -1,0 +1,167 @@
+"""``lepton serve``, ``lepton deploy``, ``lepton deployments …``, ``lepton keys …``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import typer
+from rich.table import Table
+
+from lepton.cli.console import console
+from lepton.errors import DataError
+
+deployments_app = typer.Typer(help="Deployments: traffic, canary, promote, rollback.")
+keys_app = typer.Typer(help="API keys for the server (stored hashed).", no_args_is_help=True)
+
+
+def serve_command(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    poll_seconds: float = typer.Option(
+        2.0, "--poll-seconds", help="how often deployment changes are picked up"
+    ),
+    no_log: bool = typer.Option(False, "--no-log", help="do not write the prediction log"),
+) -> None:
+    """Serve every active deployment of the project over HTTP (uvicorn)."""
+    import uvicorn
+
+    from lepton.serve.app import create_app
+    from lepton.store.project import Project
+
+    project = Project.open()
+    if not project.metadata.list_api_keys():
+        console.print(
+            "[yellow]no API keys yet:[/] every predict call will get 401; "
+            "create one with `lepton keys create NAME --scope predict`"
+        )
+    app = create_app(project, poll_seconds=poll_seconds, log_predictions=not no_log)
+    console.print(f"Lepton serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    # uvicorn drains requests and flushes the log on SIGTERM, then re-raises the signal:
+    # exit 0 then, since the shutdown was the graceful one that was asked for.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=os.environ.get("LEPTON_LOG_LEVEL", "warning"),
+        timeout_graceful_shutdown=30,
+    )
+
+
+def deploy_command(
+    model: str = typer.Argument(..., help="MODEL[@VERSION|@alias]"),
+    name: str | None = typer.Option(None, "--name", help="deployment name (default: the model's)"),
+    canary: float | None = typer.Option(
+        None, "--canary", help="send this percentage of traffic to the version (canary)"
+    ),
+    shadow: bool = typer.Option(False, "--shadow", help="mirror traffic to it; never answer"),
+    max_batch_size: int | None = typer.Option(None, "--max-batch-size"),
+    max_latency_ms: float | None = typer.Option(None, "--max-latency-ms"),
+) -> None:
+    """Create or update a deployment; a running server picks it up without a restart."""
+    from lepton.serve.deployments import deploy
+    from lepton.store.project import Project
+
+    spec = deploy(
+        Project.open(),
+        model,
+        name=name,
+        canary_percent=canary,
+        shadow=shadow,
+        max_batch_size=max_batch_size,
+        max_latency_ms=max_latency_ms,
+    )
+    routes = ", ".join(f"v{r.version} {r.weight:g}%" for r in spec.routes)
+    shadows = f"; shadow: {', '.join(f'v{v}' for v in spec.shadows)}" if spec.shadows else ""
+    console.print(f"[green]deployed[/] {spec.name} → {spec.model} ({routes}{shadows})")
+
+
+@deployments_app.callback(invoke_without_command=True)
+def deployments_list(ctx: typer.Context) -> None:
+    """List deployments (default)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from lepton.serve.deployments import list_specs
+    from lepton.store.project import Project
+
+    table = Table(title="Deployments")
+    for col in ("deployment", "model", "traffic", "shadows", "previous", "batching"):
+        table.add_column(col)
+    for spec in list_specs(Project.open()):
+        table.add_row(
+            spec.name,
+            spec.model,
+            ", ".join(f"v{r.version} {r.weight:g}%" for r in spec.routes),
+            ", ".join(f"v{v}" for v in spec.shadows),
+            ", ".join(f"v{v}" for v in spec.history[-3:]),
+            f"≤{spec.max_batch_size} rows, ≤{spec.max_latency_ms:g} ms",
+        )
+    console.print(table)
+
+
+@deployments_app.command("promote")
+def deployments_promote(name: str, version: int | None = typer.Option(None, "--version")) -> None:
+    """Send all traffic to the canary (or --version)."""
+    from lepton.serve.deployments import promote
+    from lepton.store.project import Project
+
+    spec = promote(Project.open(), name, version)
+    console.print(f"[green]promoted[/] {spec.name}: v{spec.primary} takes 100%")
+
+
+@deployments_app.command("rollback")
+def deployments_rollback(name: str) -> None:
+    """Drop the canary, or go back to the previous primary."""
+    from lepton.serve.deployments import rollback
+    from lepton.store.project import Project
+
+    spec = rollback(Project.open(), name)
+    console.print(f"[green]rolled back[/] {spec.name}: v{spec.primary} takes 100%")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: str = typer.Argument(..., help="a label for the key, e.g. the client's name"),
+    scope: list[str] = typer.Option(["predict"], "--scope", help="predict, admin or metrics"),
+) -> None:
+    """Mint a key; it is shown once, only its hash is stored."""
+    from lepton.serve.auth import SCOPES
+    from lepton.store.project import Project
+
+    bad = [s for s in scope if s not in SCOPES]
+    if bad:
+        raise DataError(f"unknown scope {bad[0]!r}; choose from {', '.join(SCOPES)}")
+    token, record = Project.open().metadata.create_api_key(name, scopes=list(scope))
+    console.print(f"key {record.id} ({', '.join(record.scopes)}): {token}", highlight=False)
+    console.print("[dim]store it now: Lepton keeps only its hash[/]")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Keys with their scopes and status (never the secret)."""
+    from lepton.store.project import Project
+
+    table = Table(title="API keys")
+    for col in ("id", "name", "prefix", "scopes", "created", "status"):
+        table.add_column(col)
+    for key in Project.open().metadata.list_api_keys():
+        table.add_row(
+            str(key.id),
+            key.name,
+            key.prefix + "…",
+            ", ".join(key.scopes),
+            key.created_at.strftime("%Y-%m-%d %H:%M"),
+            "active" if key.active else "revoked",
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: int) -> None:
+    """Revoke a key; servers stop accepting it within seconds."""
+    from lepton.store.project import Project
+
+    record = Project.open().metadata.revoke_api_key(key_id)
+    console.print(f"revoked key {record.id} ({record.name})")

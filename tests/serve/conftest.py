@@ -1,0 +1,133 @@
+"""A real `lepton serve` process on 127.0.0.1 over a project with two trained versions."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+
+from lepton.config import load_settings
+from lepton.data.catalog import DataCatalog
+from lepton.learn.training import train_dataset
+from lepton.store.project import Project
+
+
+def churn_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    color = rng.choice(["red", "green", "blue"], size=n)
+    logit = 1.5 * x1 - x2 + np.where(color == "red", 1.0, -0.5)
+    y = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no")
+    return pd.DataFrame({"x1": x1, "x2": x2, "color": color, "y": y})
+
+
+@dataclass
+class ServedProject:
+    home: Path
+    env: dict[str, str]
+    project: Project
+    keys: dict[str, str]
+    frame: pd.DataFrame
+
+    def lepton(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "lepton", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+
+@dataclass
+class Server:
+    url: str
+    proc: subprocess.Popen[bytes]
+
+    def client(self, key: str | None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return int(self.proc.returncode)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(served: ServedProject) -> Server:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lepton", "serve", "--port", str(port), "--poll-seconds", "0.3"],
+        env=served.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"lepton serve exited with {proc.returncode}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return Server(url, proc)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("lepton serve did not become ready within 60 s")
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedProject]:
+    home = tmp_path_factory.mktemp("serve-home")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("LEPTON_STORE_URL", "LEPTON_ARTIFACTS_URL", "LEPTON_CONFIG")
+    }
+    env["LEPTON_HOME"] = str(home)
+    project = Project.open(load_settings(env))
+    frame = churn_frame()
+    catalog = DataCatalog(project)
+    ref = catalog.add_frame(frame, name="churn", target="y")[0].ref
+    train_dataset(project, ref, time_limit=4, families=["linear"], n_folds=3)
+    ref2 = catalog.add_frame(churn_frame(seed=1), name="churn", target="y")[0].ref
+    train_dataset(project, ref2, time_limit=4, families=["linear"], n_folds=3, model_name="churn")
+    keys = {
+        scope: project.metadata.create_api_key(f"test-{scope}", scopes=[scope])[0]
+        for scope in ("predict", "admin", "metrics")
+    }
+    served = ServedProject(home, env, project, keys, frame)
+    done = served.lepton("deploy", "churn@1", "--name", "churn")
+    assert done.returncode == 0, done.stderr
+    yield served
+    project.close()
+
+
+@pytest.fixture(scope="session")
+def server(served: ServedProject) -> Iterator[Server]:
+    running = start_server(served)
+    yield running
+    running.stop()
