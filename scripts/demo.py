@@ -62,6 +62,58 @@ def main() -> int:
         if done.returncode != 0:
             print(f"main job stopped: `lepton {args[0]}` exited {done.returncode}", file=sys.stderr)
             return done.returncode
+    return serve_and_send_traffic()
+
+
+def serve_and_send_traffic(n_requests: int = 200) -> int:
+    """Deploy the model, start `lepton serve` on 127.0.0.1, send it traffic, stop it."""
+    import socket
+    import time
+
+    import httpx
+    import pandas as pd
+
+    from lepton.serve.client import Client
+    from lepton.serve.predlog import read_log
+    from lepton.store.project import Project
+
+    for args in (["deploy", "adult_income", "--name", "adult"], ["deployments"]):
+        print(f"\n$ lepton {shlex.join(args)}", flush=True)
+        if subprocess.run([LEPTON, *args], check=False).returncode != 0:
+            return 1
+    key, _ = Project.open().metadata.create_api_key("demo", scopes=["predict"])
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    print(f"\n$ lepton serve --port {port}   (in the background)", flush=True)
+    server = subprocess.Popen([LEPTON, "serve", "--port", str(port)])
+    try:
+        for _ in range(150):
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        rows = pd.read_csv(SAMPLE).drop(columns="income").head(n_requests)
+        latencies, versions = [], set()
+        with Client(url, key) as client:
+            for i in range(len(rows)):
+                started = time.perf_counter()
+                answer = client.predict("adult", rows.iloc[[i]])
+                latencies.append((time.perf_counter() - started) * 1000)
+                versions.add(answer.attrs["version"])
+        latencies.sort()
+        print(
+            f"sent {len(rows)} single-row requests to {url}: versions {sorted(versions)}, "
+            f"p50 {latencies[len(latencies) // 2]:.1f} ms, "
+            f"p99 {latencies[int(len(latencies) * 0.99) - 1]:.1f} ms (client side)"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    logged = read_log(HOME / "logs" / "predictions", "adult")
+    print(f"prediction log: {len(logged)} rows in {HOME / 'logs' / 'predictions' / 'adult'}")
     return 0
 
 
