@@ -13,7 +13,8 @@ for peer in bentoml leptonai; do
     if [ "$peer" = bentoml ]; then
         "$venv/bin/python" -m pip install --quiet -e .. "bentoml>=1.3"
     else
-        "$venv/bin/python" -m pip install --quiet -e .. "leptonai==0.27.3"
+        # fastapi pinned: newer releases break leptonai 0.27.3's metrics middleware
+        "$venv/bin/python" -m pip install --quiet -e .. "leptonai==0.27.3" "fastapi==0.115.12"
     fi
 done
 echo "serving peers ready"

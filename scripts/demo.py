@@ -50,6 +50,7 @@ STEPS: list[list[str]] = [
     ["models", "list"],
     ["models", "show", "adult_income"],
     ["predict", "adult_income", str(SAMPLE), "-o", str(PREDICTIONS)],
+    ["optimize", "adult_income", "--max-metric-drop", "0.005", "--objective", "latency"],
     ["runs", "--limit", "5"],
 ]
 
@@ -114,7 +115,10 @@ def serve_and_send_traffic(n_requests: int = 200) -> int:
         server.wait(timeout=60)
     logged = read_log(HOME / "logs" / "predictions", "adult")
     print(f"prediction log: {len(logged)} rows in {HOME / 'logs' / 'predictions' / 'adult'}")
-    return 0
+    report = HOME / "reports" / "adult_monitor.html"
+    args = ["monitor", "adult", "--window", "1h", "--html", str(report)]
+    print(f"\n$ lepton {shlex.join(args)}", flush=True)
+    return subprocess.run([LEPTON, *args], check=False).returncode
 
 
 if __name__ == "__main__":

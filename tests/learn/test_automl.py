@@ -188,3 +188,48 @@ def test_rows_missing_most_inputs_lean_on_the_prior(multiclass_frame: pd.DataFra
     assert proba[1].max() > 0.8  # complete row: the model's own confident answer
     blended = proba[2]  # half missing: halfway to the prior, still a distribution
     assert blended.sum() == pytest.approx(1.0) and blended.max() < proba[1].max()
+
+
+def test_temperature_does_not_sharpen_on_thin_evidence() -> None:
+    """Nearly separable out-of-fold predictions on few rows must not push T to its floor."""
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 3, 250)
+    proba = np.full((250, 3), 0.02)
+    proba[np.arange(250), y] = 0.96  # every row right, with honest-looking confidence
+    t = fit_temperature(proba, y)
+    assert 0.5 < t < 1.0  # sharpens a little, as the evidence allows, not to the 0.25 floor
+    # the same evidence from 50x more rows moves T much further
+    big = fit_temperature(np.tile(proba, (50, 1)), np.tile(y, 50))
+    assert big < t
+
+
+def test_calibration_on_out_of_fold_predictions_improves_held_out_log_loss() -> None:
+    """Temperature fitted on one half's predictions improves log loss on the other half."""
+    rng = np.random.default_rng(4)
+    n = 4000
+    y = rng.integers(0, 3, n)
+    logits = rng.normal(size=(n, 3))
+    logits[np.arange(n), y] += 1.5
+    honest = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    overconfident = apply_temperature(honest, 0.4)
+    fit_rows, held = np.arange(n // 2), np.arange(n // 2, n)
+    t = fit_temperature(overconfident[fit_rows], y[fit_rows])
+    metric = get_metric("log_loss", "multiclass")
+    calibrated = apply_temperature(overconfident[held], t)
+    assert metric.loss(y[held], calibrated) < metric.loss(y[held], overconfident[held]) - 0.05
+
+
+def test_mostly_empty_rows_lean_on_the_prior_of_their_known_category() -> None:
+    rng = np.random.default_rng(5)
+    n = 300
+    site = rng.choice(["north", "south"], size=n)
+    label = np.where(site == "north", rng.choice(["A", "B"], n, p=[0.9, 0.1]), "C")
+    label = np.where((site == "south") & (rng.random(n) < 0.2), "A", label)
+    x = {k: rng.normal(size=n) + (label == "A") * 2.0 for k in ("p", "q", "r")}
+    frame = pd.DataFrame({**x, "site": site, "label": label})
+    model = quick("label", max_trials=2, families=["linear"]).fit(frame)
+    rows = pd.DataFrame({"p": [np.nan] * 2, "q": [np.nan] * 2, "r": [np.nan] * 2})
+    rows["site"] = ["north", "south"]
+    proba = model.predict_proba(rows)
+    assert proba.loc[0].idxmax() == "A" and proba.loc[1].idxmax() == "C"
+    assert np.allclose(proba.sum(axis=1), 1.0)

@@ -228,3 +228,23 @@ def test_graceful_shutdown_flushes_every_acknowledged_prediction(served: ServedP
     log = read_log(served.home / "logs" / "predictions", "churn")
     primary = log[(log.role == "primary") & log.request_id.isin(acknowledged)]
     assert set(primary.request_id) == set(acknowledged) and len(primary) == 30 * 4
+
+
+def test_feedback_attaches_ground_truth_by_request_id(served: ServedProject, server: Server) -> None:
+    client = server.client(served.keys["predict"])
+    answer = client.post(PREDICT, json={"records": _records(served, 2)}).json()
+    rid = answer["request_id"]
+    items = [
+        {"request_id": rid, "row": 0, "label": "yes"},
+        {"request_id": rid, "row": 1, "label": "no"},
+        {"request_id": "never-seen", "label": "no"},
+    ]
+    first = client.post("/v1/deployments/churn/feedback", json={"feedback": items})
+    assert first.status_code == 200
+    assert first.json() == {"accepted": 2, "updated": 0, "unknown": ["never-seen"]}
+    again = client.post("/v1/deployments/churn/feedback", json={"feedback": items[:1]})
+    assert again.json() == {"accepted": 0, "updated": 1, "unknown": []}
+    empty = client.post("/v1/deployments/churn/feedback", json={"feedback": []})
+    assert empty.status_code == 422 and empty.json()["error"]["field"] == "feedback"
+    no_key = server.client(None).post("/v1/deployments/churn/feedback", json={"feedback": items})
+    assert no_key.status_code == 401

@@ -13,6 +13,8 @@ import typer
 from lepton.cli.console import console, err_console
 from lepton.cli.data import data_app
 from lepton.cli.learn import models_app, predict_command, runs_command, train_command
+from lepton.cli.monitor import alerts_app, feedback_command, monitor_command, retrain_command
+from lepton.cli.optimize import optimize_command
 from lepton.cli.project import config_command, init_command
 from lepton.cli.serve import deploy_command, deployments_app, keys_app, serve_command
 from lepton.errors import LeptonError
@@ -31,10 +33,15 @@ app.command("train")(train_command)
 app.command("runs")(runs_command)
 app.add_typer(models_app, name="models")
 app.command("predict")(predict_command)
+app.command("optimize")(optimize_command)
 app.command("serve")(serve_command)
 app.command("deploy")(deploy_command)
 app.add_typer(deployments_app, name="deployments")
 app.add_typer(keys_app, name="keys")
+app.command("monitor")(monitor_command)
+app.command("feedback")(feedback_command)
+app.command("retrain")(retrain_command)
+app.add_typer(alerts_app, name="alerts")
 
 
 def main() -> None:

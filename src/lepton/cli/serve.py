@@ -59,6 +59,11 @@ def deploy_command(
     shadow: bool = typer.Option(False, "--shadow", help="mirror traffic to it; never answer"),
     max_batch_size: int | None = typer.Option(None, "--max-batch-size"),
     max_latency_ms: float | None = typer.Option(None, "--max-latency-ms"),
+    unknown_categories: str | None = typer.Option(
+        None,
+        "--unknown-categories",
+        help="reject (default: 422 naming the field) or allow (scored as missing, monitored)",
+    ),
 ) -> None:
     """Create or update a deployment; a running server picks it up without a restart."""
     from lepton.serve.deployments import deploy
@@ -72,10 +77,19 @@ def deploy_command(
         shadow=shadow,
         max_batch_size=max_batch_size,
         max_latency_ms=max_latency_ms,
+        allow_unknown_categories=_unknown_policy(unknown_categories),
     )
     routes = ", ".join(f"v{r.version} {r.weight:g}%" for r in spec.routes)
     shadows = f"; shadow: {', '.join(f'v{v}' for v in spec.shadows)}" if spec.shadows else ""
     console.print(f"[green]deployed[/] {spec.name} → {spec.model} ({routes}{shadows})")
+
+
+def _unknown_policy(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    if value not in ("reject", "allow"):
+        raise DataError("--unknown-categories must be 'reject' or 'allow'")
+    return value == "allow"
 
 
 @deployments_app.callback(invoke_without_command=True)

@@ -20,7 +20,7 @@ from lepton.learn.ensemble import fit_temperature, greedy_ensemble
 from lepton.learn.families import FAMILY_NAMES, TaskInfo
 from lepton.learn.features import FeatureEncoder
 from lepton.learn.metrics import Metric, get_metric
-from lepton.learn.model import Member, TrainedModel
+from lepton.learn.model import HEDGE_COUNTS, Member, TrainedModel
 from lepton.learn.search import EventHandler, Search, SearchResult
 from lepton.learn.tasks import infer_task
 
@@ -136,6 +136,9 @@ class AutoML:
         self.task_, self.metric_, self.n_folds_ = target.task, metric.name, n_folds
         self.search_ = result
         self.model_, self.leaderboard_ = self._assemble(result, encoder, target, y, metric)
+        self.model_.extra[HEDGE_COUNTS] = _category_counts(
+            data.cat, y, target.task, len(target.labels)
+        )
         self.fit_seconds_ = time.time() - started
         self.interrupted_ = result.interrupted
         return self
@@ -236,6 +239,30 @@ def _name(trial: Any) -> str:
 
 def _score(metric: Metric, loss: float) -> float:
     return -loss if metric.greater_is_better else loss
+
+
+def _category_counts(
+    codes: np.ndarray[Any, Any], y: np.ndarray[Any, Any], task: str, n_classes: int
+) -> list[np.ndarray[Any, Any]]:
+    """Per categorical column, training class counts per level (regression: [count, sum]).
+
+    The sufficient statistics ``TrainedModel`` needs to condition its prior on the
+    categories a mostly-empty row still has; a few numbers per level, no training rows.
+    """
+    tables = []
+    width = n_classes if task != "regression" else 2
+    for j in range(codes.shape[1]):
+        column = codes[:, j]
+        levels = int(column.max()) + 1 if len(column) else 0
+        table = np.zeros((max(levels, 0), width), dtype=np.float64)
+        ok = column >= 0
+        if task == "regression":
+            np.add.at(table[:, 0], column[ok], 1.0)
+            np.add.at(table[:, 1], column[ok], y[ok].astype(np.float64))
+        else:
+            np.add.at(table, (column[ok], y[ok]), 1.0)
+        tables.append(table)
+    return tables
 
 
 def _infer_kinds(frame: pd.DataFrame) -> dict[str, str]:

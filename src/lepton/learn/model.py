@@ -19,6 +19,8 @@ from lepton.learn.features import Encoded, FeatureEncoder
 from lepton.learn.tasks import TargetEncoding
 
 HEDGE_FROM_MISSING_SHARE = 0.5
+HEDGE_PSEUDO_ROWS = 10.0  # smoothing of a category's class shares toward the overall prior
+HEDGE_COUNTS = "hedge_category_counts"  # key in ``TrainedModel.extra``
 
 
 @dataclass
@@ -60,16 +62,18 @@ class TrainedModel:
         out = np.asarray(blended, dtype=np.float64)
         if self.task != "regression":
             out = apply_temperature(out / out.sum(axis=1, keepdims=True), self.temperature)
-        return self._hedge_uninformed(frame, out)
+        return self._hedge_uninformed(frame, out, data)
 
     def _hedge_uninformed(
-        self, frame: pd.DataFrame, out: NDArray[np.float64]
+        self, frame: pd.DataFrame, out: NDArray[np.float64], data: Encoded | None = None
     ) -> NDArray[np.float64]:
         """Rows missing most of their inputs carry little evidence: lean on the training prior.
 
         Models extrapolate confidently from imputed values; on such rows that confidence is
         unearned and, for log loss, ruinous. A row missing a share ``m >= 0.5`` of its
         inputs is blended ``(1 - m) * prediction + m * prior``; complete rows are untouched.
+        The prior is conditioned on whatever categorical inputs the row does have (see
+        ``_conditional_prior``), so the little evidence there is still counts.
         """
         columns = [c for c in self.encoder.input_columns if c in frame.columns]
         if self.prior is None or not columns:
@@ -78,9 +82,59 @@ class TrainedModel:
         hedge = np.where(missing >= HEDGE_FROM_MISSING_SHARE, missing, 0.0)
         if not hedge.any():
             return out
+        rows = np.flatnonzero(hedge)
+        prior = self._conditional_prior(frame, rows, data)
+        out = out.copy()
+        m = hedge[rows]
         if out.ndim == 1:
-            return (1 - hedge) * out + hedge * float(self.prior[0])
-        return (1 - hedge)[:, None] * out + hedge[:, None] * self.prior[None, :]
+            out[rows] = (1 - m) * out[rows] + m * prior[:, 0]
+        else:
+            out[rows] = (1 - m)[:, None] * out[rows] + m[:, None] * prior
+        return out
+
+    def _conditional_prior(
+        self, frame: pd.DataFrame, rows: NDArray[np.int64], data: Encoded | None
+    ) -> NDArray[np.float64]:
+        """The training prior given the categorical inputs a row still has, shape (rows, k).
+
+        Each observed category contributes its training class shares (or target mean),
+        smoothed toward the overall prior by ``HEDGE_PSEUDO_ROWS`` pseudo-rows; several
+        observed categories are combined by averaging their log likelihood ratios (a
+        geometric mean, so correlated columns are not counted twice). Rows with no
+        observed category, or models trained without these counts, get the plain prior.
+        """
+        assert self.prior is not None
+        base = np.tile(self.prior, (len(rows), 1)).astype(np.float64)
+        tables: list[NDArray[np.float64]] = self.extra.get(HEDGE_COUNTS) or []
+        if not tables:
+            return base
+        codes = (data.cat if data is not None else self.encoder.transform(frame).cat)[rows]
+        regression = self.task == "regression"
+        shift = np.zeros_like(base)
+        seen = np.zeros(len(rows))
+        for j, table in enumerate(tables):
+            code = codes[:, j]
+            known = (code >= 0) & (code < len(table))
+            if not known.any():
+                continue
+            counts = table[code[known]]  # (n, k) class counts, or (n, 2) [count, sum]
+            if regression:
+                n = counts[:, 0]
+                mean = (counts[:, 1] + HEDGE_PSEUDO_ROWS * self.prior[0]) / (n + HEDGE_PSEUDO_ROWS)
+                shift[known, 0] += mean - self.prior[0]
+            else:
+                n = counts.sum(axis=1, keepdims=True)
+                shares = (counts + HEDGE_PSEUDO_ROWS * self.prior) / (n + HEDGE_PSEUDO_ROWS)
+                shift[known] += np.log(shares) - np.log(self.prior)
+            seen[known] += 1
+        has = seen > 0
+        if regression:
+            base[has, 0] += shift[has, 0] / seen[has]
+            return base
+        logits = np.log(base[has]) + shift[has] / seen[has, None]
+        conditioned = np.exp(logits - logits.max(axis=1, keepdims=True))
+        base[has] = conditioned / conditioned.sum(axis=1, keepdims=True)
+        return base
 
     def predict_proba(self, frame: pd.DataFrame) -> pd.DataFrame:
         if self.task == "regression":

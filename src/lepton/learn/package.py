@@ -7,7 +7,10 @@ A package is a folder::
                          or with trust=True — pickles execute code)
     native/leaderboard.csv
 
-``optimize`` later adds an ONNX serving graph next to it.
+    onnx/model.onnx      the serving graph (variants written by ``lepton.optimize``;
+                         safe to load: no code inside)
+
+A variant package (``lepton.json`` + ``onnx/``) records its parent in ``lineage.parent``.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from lepton.learn.model import TrainedModel
 FORMAT = "lepton.model/1"
 MANIFEST = "lepton.json"
 NATIVE = "native/model.pkl"
+ONNX = "onnx/model.onnx"
 
 
 def input_schema(

@@ -9,7 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from lepton.errors import LeptonError
 from lepton.learn.model import TrainedModel
@@ -48,8 +50,22 @@ class Predictor:
     def input_columns(self) -> list[str]:
         return [c["name"] for c in self.manifest["input_schema"]]
 
+    @property
+    def variant(self) -> str:
+        return str(self.manifest.get("variant", {}).get("name", "native"))
+
     def predict(self, frame: pd.DataFrame) -> pd.Series:
         return self.model.predict(frame)
+
+    def predict_records(
+        self, records: list[dict[str, Any]] | dict[str, list[Any]]
+    ) -> NDArray[np.float64]:
+        """Probabilities (n, k) or values (n,) for plain records; builds a DataFrame first."""
+        if isinstance(records, dict):
+            frame = pd.DataFrame(records)
+        else:
+            frame = pd.DataFrame.from_records(records, columns=self.input_columns)
+        return self.model.predict_raw(frame)
 
     def predict_proba(self, frame: pd.DataFrame) -> pd.DataFrame:
         return self.model.predict_proba(frame)

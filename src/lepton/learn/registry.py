@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lepton.learn.onnx_predictor import OnnxPredictor
 from lepton.learn.package import load_native, read_manifest
 from lepton.learn.predictor import Predictor
 from lepton.names import parse_ref
@@ -38,6 +39,19 @@ def package_folder(project: Project, record: ModelVersionRecord) -> Path:
 
 
 def load_predictor(project: Project, ref: str) -> tuple[Predictor, ModelVersionRecord]:
+    """The package's native pipeline (needs ``native/``; optimized variants may lack it)."""
     record = resolve(project, ref)
     folder = package_folder(project, record)
     return Predictor(load_native(folder), read_manifest(folder), folder), record
+
+
+def load_package_predictor(
+    project: Project, ref: str
+) -> tuple[Predictor | OnnxPredictor, ModelVersionRecord]:
+    """The package's native pipeline, or its ONNX graph for packages that hold only that."""
+    record = resolve(project, ref)
+    folder = package_folder(project, record)
+    manifest = read_manifest(folder)
+    if "native" not in manifest.get("serving", {}):
+        return OnnxPredictor.load(folder), record
+    return Predictor(load_native(folder), manifest, folder), record

@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from lepton.errors import LeptonError
+from lepton.monitor.logstore import PredictionStore
 from lepton.serve import deployments as deploy_ops
 from lepton.serve.auth import KeyChecker
 from lepton.serve.batching import Overloaded, WorkerClosed
@@ -49,6 +50,16 @@ class DeployBody(BaseModel):
     shadow: bool = Field(False, description="receive copies of traffic, never answer")
     max_batch_size: int | None = None
     max_latency_ms: float | None = None
+
+
+class FeedbackItem(BaseModel):
+    request_id: str = Field(description="the request_id a prediction answer carried")
+    row: int = Field(0, description="row within that request (default 0)")
+    label: str | float | int | bool = Field(description="the ground truth")
+
+
+class FeedbackBody(BaseModel):
+    feedback: list[FeedbackItem] = Field(min_length=1)
 
 
 class PromoteBody(BaseModel):
@@ -85,6 +96,7 @@ def create_app(
     metrics = ServerMetrics()
     state = ServingState(project, metrics, poll_seconds=poll_seconds)
     keys = KeyChecker(project.metadata)
+    feedback_store = PredictionStore(project.settings.home / "logs")
     predlog = (
         PredictionLog(project.settings.home / "logs" / "predictions") if log_predictions else None
     )
@@ -192,6 +204,22 @@ def create_app(
         await state.refresh()
         return _describe_spec(spec)
 
+    @app.post("/v1/deployments/{name}/feedback", tags=["predict"])
+    async def feedback(
+        name: str, body: FeedbackBody, authorization: str | None = Header(None)
+    ) -> dict[str, Any]:
+        """Attach ground truth to logged predictions by request_id (idempotent).
+
+        Ids that match no logged prediction are returned in ``unknown``, never dropped silently.
+        """
+        keys.require(authorization, PREDICT)
+        state.get(name)
+        if predlog is not None:
+            await asyncio.to_thread(predlog.flush)  # so ids answered a moment ago are known
+        frame = pd.DataFrame([item.model_dump() for item in body.feedback])
+        result = await asyncio.to_thread(feedback_store.add_feedback, name, frame)
+        return result.to_json()
+
     @app.post(
         "/v1/deployments/{name}/predict",
         tags=["predict"],
@@ -237,6 +265,8 @@ def create_app(
             status = exc.http_status
             metrics.requests.labels(name, version, str(status)).inc()
             metrics.errors.labels(name, str(status)).inc()
+            if predlog is not None:
+                predlog.append_error(name, status)
             raise
         latency = time.perf_counter() - started
         metrics.requests.labels(name, version, str(status)).inc()

@@ -99,6 +99,7 @@ def deploy(
     max_batch_size: int | None = None,
     max_latency_ms: float | None = None,
     max_queue: int | None = None,
+    allow_unknown_categories: bool | None = None,
 ) -> DeploymentSpec:
     """Create or update a deployment.
 
@@ -145,6 +146,8 @@ def deploy(
         spec.max_latency_ms = float(_positive(max_latency_ms, "--max-latency-ms"))
     if max_queue is not None:
         spec.max_queue = _positive(max_queue, "--max-queue")
+    if allow_unknown_categories is not None:
+        spec.reject_unknown_categories = not allow_unknown_categories
     return _save(project, spec)
 
 

@@ -14,19 +14,18 @@ columns ``request_id, row, ts, deployment, model, version, role, latency_ms``,
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+
+from lepton.store.logs import write_part
 
 log = logging.getLogger("lepton.serve.predlog")
 
@@ -53,6 +52,7 @@ class PredictionLog:
         self.flush_seconds = flush_seconds
         self.flush_rows = flush_rows
         self._buffer: list[LoggedRequest] = []
+        self._errors: list[tuple[str, float, int]] = []  # (deployment, ts, status)
         self._rows = 0
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -69,10 +69,18 @@ class PredictionLog:
         if full:
             self._wake.set()
 
+    def append_error(self, deployment: str, status: int) -> None:
+        """Count a refused or failed request, so error-rate alerts can see it."""
+        with self._lock:
+            self._errors.append((deployment, time.time(), status))
+
     def flush(self) -> int:
         """Write everything buffered now; returns the number of rows written."""
         with self._lock:
             items, self._buffer, self._rows = self._buffer, [], 0
+            errors, self._errors = self._errors, []
+        if errors:
+            self._write_errors(errors)
         if not items:
             return 0
         by_deployment: dict[str, list[LoggedRequest]] = defaultdict(list)
@@ -104,14 +112,17 @@ class PredictionLog:
 
     def _write(self, deployment: str, group: list[LoggedRequest]) -> int:
         frame = to_frame(group)
-        day = datetime.now(UTC).strftime("%Y-%m-%d")
-        folder = self.root / deployment / f"date={day}"
-        folder.mkdir(parents=True, exist_ok=True)
-        name = f"part-{int(time.time() * 1000)}-{uuid.uuid4().hex[:8]}.parquet"
-        tmp = folder / f".{name}.tmp"
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, folder / name)
+        write_part(self.root / deployment, frame)
         return len(frame)
+
+    def _write_errors(self, errors: list[tuple[str, float, int]]) -> None:
+        frame = pd.DataFrame(errors, columns=["deployment", "ts", "status"])
+        frame["ts"] = pd.to_datetime(frame["ts"], unit="s", utc=True)
+        for deployment, group in frame.groupby("deployment"):
+            try:
+                write_part(self.root.parent / "errors" / str(deployment), group)
+            except Exception:
+                log.exception("error log write failed for %s", deployment)
 
 
 def to_frame(group: list[LoggedRequest]) -> pd.DataFrame:

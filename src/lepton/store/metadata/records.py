@@ -116,3 +116,17 @@ class ApiKeyRecord:
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    id: int
+    deployment: str
+    rule: str
+    kind: str
+    message: str
+    value: float | None
+    threshold: float | None
+    details: dict[str, Any]
+    delivered: bool
+    fired_at: datetime

@@ -26,6 +26,7 @@ from lepton.names import validate_name
 from lepton.store.metadata import migrate, tables
 from lepton.store.metadata.engine import make_engine
 from lepton.store.metadata.records import (
+    AlertRecord,
     AliasEventRecord,
     ApiKeyRecord,
     DatasetSummary,
@@ -413,6 +414,58 @@ class MetadataStore:
 
         return self._write(work)
 
+    def register_model_variants(
+        self,
+        parent: str,
+        parent_version: int,
+        variant_model: str,
+        entries: list[dict[str, Any]],
+        annotate: Callable[[list[ModelVersionRecord]], dict[str, Any]],
+    ) -> tuple[list[ModelVersionRecord], ModelVersionRecord]:
+        """Register derived versions and annotate their parent, all in one transaction.
+
+        ``entries`` are ``register_model_version`` keyword arguments for ``variant_model``;
+        ``annotate(records)`` returns keys merged into the parent version's metadata (so it
+        can name the version numbers just assigned). Either everything lands or nothing.
+        """
+        validate_name(parent, kind="model name")
+        validate_name(variant_model, kind="model name")
+
+        def work(session: Session) -> tuple[list[ModelVersionRecord], ModelVersionRecord]:
+            owner = self._model_row(session, parent)
+            row = session.scalar(
+                select(tables.ModelVersion).where(
+                    tables.ModelVersion.model_id == owner.id,
+                    tables.ModelVersion.version == parent_version,
+                )
+            )
+            if row is None:
+                raise NotFoundError(f"model {parent!r} has no version {parent_version}")
+            records: list[ModelVersionRecord] = []
+            for entry in entries:
+                model = self._model_row(session, variant_model, create=True, task=entry.get("task"))
+                variant = tables.ModelVersion(
+                    model_id=model.id,
+                    version=_next_version(
+                        session, tables.ModelVersion.version, tables.ModelVersion.model_id, model.id
+                    ),
+                    artifact_key=entry["artifact_key"],
+                    task=entry.get("task"),
+                    run_id=entry.get("run_id"),
+                    dataset_version_id=entry.get("dataset_version_id"),
+                    metrics=entry.get("metrics") or {},
+                    meta=entry.get("metadata") or {},
+                )
+                session.add(variant)
+                session.flush()
+                records.append(self._model_version_record(variant_model, variant, []))
+            row.meta = {**(row.meta or {}), **annotate(records)}
+            session.flush()
+            aliases = [a for a, v in self._aliases(session, owner.id).items() if v == row.version]
+            return records, self._model_version_record(parent, row, sorted(aliases))
+
+        return self._write(work)
+
     def get_model_version(self, name: str, selector: int | str | None = None) -> ModelVersionRecord:
         """``selector``: a version number, an alias (``production``), or None for the latest."""
         validate_name(name, kind="model name")
@@ -779,4 +832,58 @@ class MetadataStore:
             created_at=_utc(row.created_at),
             last_used_at=_utc_or_none(row.last_used_at),
             revoked_at=_utc_or_none(row.revoked_at),
+        )
+
+    # -- alerts ------------------------------------------------------------------------------
+    def record_alert(
+        self,
+        deployment: str,
+        *,
+        rule: str,
+        kind: str,
+        message: str,
+        value: float | None,
+        threshold: float | None,
+        details: dict[str, Any] | None = None,
+        delivered: bool = False,
+    ) -> AlertRecord:
+        def work(session: Session) -> AlertRecord:
+            row = tables.Alert(
+                deployment=deployment,
+                rule=rule,
+                kind=kind,
+                message=message,
+                value=value,
+                threshold=threshold,
+                details=details or {},
+                delivered=delivered,
+            )
+            session.add(row)
+            session.flush()
+            return self._alert_record(row)
+
+        return self._write(work)
+
+    def list_alerts(self, deployment: str | None = None, limit: int = 100) -> list[AlertRecord]:
+        def work(session: Session) -> list[AlertRecord]:
+            query = select(tables.Alert).order_by(tables.Alert.id.desc()).limit(limit)
+            if deployment is not None:
+                query = query.where(tables.Alert.deployment == deployment)
+            return [self._alert_record(r) for r in session.scalars(query)]
+
+        return self._read(work)
+
+    @staticmethod
+    def _alert_record(row: tables.Alert) -> AlertRecord:
+        return AlertRecord(
+            id=row.id,
+            deployment=row.deployment,
+            rule=row.rule,
+            kind=row.kind,
+            message=row.message,
+            value=row.value,
+            threshold=row.threshold,
+            details=dict(row.details),
+            delivered=row.delivered,
+            fired_at=_utc(row.fired_at),
         )

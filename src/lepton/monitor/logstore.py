@@ -1,0 +1,196 @@
+"""Queries over the prediction log and the feedback attached to it (DuckDB over Parquet).
+
+The server writes predictions under ``<home>/logs/predictions/<deployment>/`` and this
+module writes feedback under ``<home>/logs/feedback/<deployment>/``, both as immutable
+Parquet parts (temp name + rename). Feedback is idempotent: re-sending a label for the
+same ``(request_id, row)`` replaces it when read (the newest wins); ids that match no
+logged prediction are reported back, never silently stored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from lepton.errors import DataError
+from lepton.names import validate_name
+from lepton.store.logs import write_part
+
+_WINDOW = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_window(window: str | None) -> timedelta | None:
+    """``"24h"``, ``"30m"``, ``"7d"`` → a timedelta; ``None``/``"all"`` → no limit."""
+    if window is None or window == "all":
+        return None
+    match = _WINDOW.match(window.strip())
+    if not match:
+        raise DataError(f"window {window!r} not understood: use e.g. 30m, 24h, 7d or all")
+    return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+
+
+@dataclass
+class FeedbackResult:
+    accepted: int
+    updated: int
+    unknown: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "updated": self.updated, "unknown": self.unknown}
+
+
+class PredictionStore:
+    """Read the prediction log, write and read feedback, join them."""
+
+    def __init__(self, logs_root: Path) -> None:
+        self.root = logs_root
+        self.predictions_root = logs_root / "predictions"
+        self.feedback_root = logs_root / "feedback"
+
+    # -- reading ---------------------------------------------------------------------------
+    def _files(self, base: Path, deployment: str) -> str | None:
+        folder = base / validate_name(deployment, kind="deployment name")
+        if not folder.exists() or not any(folder.rglob("part-*.parquet")):
+            return None
+        return str(folder / "**" / "part-*.parquet")
+
+    def predictions(
+        self,
+        deployment: str,
+        *,
+        window: str | timedelta | None = None,
+        version: int | None = None,
+        role: str | None = "primary",
+        columns: list[str] | None = None,
+    ) -> pd.DataFrame:
+        """Logged rows of a deployment, oldest first, filtered by window/version/role."""
+        pattern = self._files(self.predictions_root, deployment)
+        if pattern is None:
+            return pd.DataFrame()
+        where, params = self._filters(window, version, role)
+        select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+        sql = (
+            f"SELECT {select} FROM read_parquet(?, union_by_name=true, hive_partitioning=false)"
+            f"{where} ORDER BY ts, request_id, row"
+        )
+        with duckdb.connect() as con:
+            return con.execute(sql, [pattern, *params]).df()
+
+    @staticmethod
+    def _filters(
+        window: str | timedelta | None, version: int | None, role: str | None
+    ) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        span = parse_window(window) if isinstance(window, str) or window is None else window
+        if span is not None:
+            clauses.append("ts >= ?")
+            params.append(datetime.now(UTC) - span)
+        if version is not None:
+            clauses.append("version = ?")
+            params.append(version)
+        if role is not None:
+            clauses.append("role = ?")
+            params.append(role)
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+    def errors(self, deployment: str, *, window: str | timedelta | None = None) -> pd.DataFrame:
+        """Requests the server refused or failed (ts, status)."""
+        pattern = self._files(self.root / "errors", deployment)
+        if pattern is None:
+            return pd.DataFrame(columns=["deployment", "ts", "status"])
+        where, params = self._filters(window, None, None)
+        sql = f"SELECT * FROM read_parquet(?, hive_partitioning=false){where} ORDER BY ts"
+        with duckdb.connect() as con:
+            return con.execute(sql, [pattern, *params]).df()
+
+    def feedback(self, deployment: str) -> pd.DataFrame:
+        """Ground truth per ``(request_id, row)``; the newest label wins."""
+        pattern = self._files(self.feedback_root, deployment)
+        if pattern is None:
+            return pd.DataFrame(columns=["request_id", "row", "label", "received"])
+        sql = (
+            "SELECT request_id, row, label, received FROM ("
+            " SELECT *, row_number() OVER (PARTITION BY request_id, row ORDER BY received DESC)"
+            " AS rank FROM read_parquet(?, union_by_name=true, hive_partitioning=false)"
+            ") WHERE rank = 1 ORDER BY received"
+        )
+        with duckdb.connect() as con:
+            return con.execute(sql, [pattern]).df()
+
+    def labelled(
+        self, deployment: str, *, window: str | timedelta | None = None, version: int | None = None
+    ) -> pd.DataFrame:
+        """Primary predictions that have feedback, with the label as column ``label``."""
+        predictions = self.predictions(deployment, window=window, version=version)
+        feedback = self.feedback(deployment)
+        if predictions.empty or feedback.empty:
+            return pd.DataFrame()
+        return predictions.merge(
+            feedback[["request_id", "row", "label"]], on=["request_id", "row"], how="inner"
+        )
+
+    # -- writing ---------------------------------------------------------------------------
+    def add_feedback(self, deployment: str, labels: pd.DataFrame) -> FeedbackResult:
+        """Attach ground truth by ``request_id`` (and ``row``, default 0) to logged predictions."""
+        if "request_id" not in labels.columns or "label" not in labels.columns:
+            raise DataError(
+                "feedback needs columns request_id and label (and optionally row); "
+                f"got {', '.join(map(str, labels.columns))}"
+            )
+        frame = labels.copy()
+        if "row" not in frame.columns:
+            frame["row"] = 0
+        frame = frame[["request_id", "row", "label"]]
+        if frame["label"].isna().any():
+            raise DataError(
+                "feedback has empty labels; drop those rows or fill them", field="label"
+            )
+        frame["request_id"] = frame["request_id"].astype(str)
+        try:
+            frame["row"] = frame["row"].astype("int64")
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"feedback 'row' must be integers: {exc}", field="row") from exc
+        frame["label"] = frame["label"].astype(str)
+        frame = frame.drop_duplicates(["request_id", "row"], keep="last")
+        known = self._known_keys(deployment, frame)
+        keys = list(zip(frame["request_id"], frame["row"], strict=True))
+        is_known = pd.Series([k in known for k in keys], index=frame.index)
+        unknown = sorted(set(frame.loc[~is_known, "request_id"]))
+        accepted = frame[is_known]
+        previous = self.feedback(deployment)
+        already = set(zip(previous["request_id"], previous["row"], strict=True))
+        updated = sum(
+            k in already for k in zip(accepted["request_id"], accepted["row"], strict=True)
+        )
+        if len(accepted):
+            accepted = accepted.assign(received=pd.Timestamp.now(tz=UTC))
+            write_part(self.feedback_root / deployment, accepted)
+        return FeedbackResult(len(accepted) - updated, updated, unknown)
+
+    def _known_keys(self, deployment: str, frame: pd.DataFrame) -> set[tuple[str, int]]:
+        pattern = self._files(self.predictions_root, deployment)
+        if pattern is None:
+            return set()
+        sql = (
+            "SELECT DISTINCT p.request_id, p.row FROM read_parquet(?, union_by_name=true,"
+            " hive_partitioning=false) p JOIN wanted w ON p.request_id = w.request_id"
+            " AND p.row = w.row WHERE p.role = 'primary'"
+        )
+        with duckdb.connect() as con:
+            con.register("wanted", frame[["request_id", "row"]])
+            rows = con.execute(sql, [pattern]).fetchall()
+        return {(str(r[0]), int(r[1])) for r in rows}
+
+
+def strip_inputs(frame: pd.DataFrame) -> pd.DataFrame:
+    """The logged input columns under their original names (``in_age`` → ``age``)."""
+    inputs = [c for c in frame.columns if c.startswith("in_")]
+    return frame[inputs].rename(columns=lambda c: c[3:])

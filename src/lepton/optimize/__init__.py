@@ -1,0 +1,26 @@
+"""Model optimization: ONNX export, quantization, pruning, measured and chosen.
+
+``optimize(project, ref)`` builds a model version's variants, measures them next to
+the native pipeline and marks the best one under an accuracy budget;
+``load_serving_predictor(project, ref)`` is what the server loads.
+"""
+
+from __future__ import annotations
+
+from lepton.optimize.export import ExportError, export_model, verify
+from lepton.optimize.pipeline import OptimizeOutcome, optimize, variant_model_name
+from lepton.optimize.serving import load_serving_predictor
+from lepton.optimize.variants import OBJECTIVES, OptimizeResult, optimize_model
+
+__all__ = [
+    "OBJECTIVES",
+    "ExportError",
+    "OptimizeOutcome",
+    "OptimizeResult",
+    "export_model",
+    "load_serving_predictor",
+    "optimize",
+    "optimize_model",
+    "variant_model_name",
+    "verify",
+]

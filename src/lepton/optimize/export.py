@@ -1,0 +1,363 @@
+"""Export a ``TrainedModel`` — preprocessing, every member, blend, calibration — as one ONNX graph.
+
+``export_model`` builds the graph; ``verify`` runs it against the native pipeline on
+held-out rows and rejects it when probabilities (or values) differ by more than a
+tolerance. A member that cannot be represented exactly raises ``ExportError`` naming
+the family and the reason, so the caller keeps the native predictor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import onnx
+import pandas as pd
+from onnx import helper
+
+from lepton.errors import LeptonError
+from lepton.learn.families.sklearn_families import DenseModel
+from lepton.learn.features import Encoded
+from lepton.learn.model import HEDGE_COUNTS, HEDGE_PSEUDO_ROWS, Member, TrainedModel
+from lepton.learn.onnx_predictor import OnnxPredictor
+from lepton.optimize.graph import FLOAT, STRING, GraphBuilder, tensor_input
+from lepton.optimize.members import GraphInputs, dense_features, mlp_member, sklearn_member
+from lepton.optimize.trees import (
+    DerivedFeatures,
+    EnsembleAttributes,
+    TreeGroup,
+    UnsupportedModel,
+    from_catboost,
+    from_lightgbm,
+    from_xgboost,
+)
+
+TREE_FAMILIES = ("lightgbm", "xgboost", "catboost")
+DENSE_FAMILIES = ("linear", "random_forest", "extra_trees", "knn")
+FP32_TOLERANCE = 1e-5
+
+
+class ExportError(LeptonError):
+    """The model (or a member of it) cannot be exported, or the export is not faithful."""
+
+    http_status = 422
+
+
+@dataclass
+class ExportReport:
+    """What went into the graph: per member, its family, fold models and how it was exported."""
+
+    members: list[dict[str, Any]] = field(default_factory=list)
+    n_trees: int = 0
+    n_tree_nodes: int = 0
+    n_derived_features: int = 0
+
+
+def export_model(
+    model: TrainedModel, members: list[Member] | None = None
+) -> tuple[onnx.ModelProto, ExportReport]:
+    """The serving graph of ``model`` (or of ``members`` of it, for slimmed variants)."""
+    chosen = [m for m in (members if members is not None else model.members) if m.weight > 0]
+    problems: list[str] = []
+    for m in chosen:
+        if m.family not in TREE_FAMILIES + DENSE_FAMILIES + ("mlp",):
+            problems.append(f"{m.name}: family {m.family!r} has no ONNX exporter")
+    if problems:
+        raise ExportError(
+            "cannot export to ONNX: " + "; ".join(problems) + "; keep the native predictor"
+        )
+    enc = model.encoder
+    cards = [len(v) for v in enc.categorical_.values()]
+    n_num, n_cat = len(enc.num_names_), len(cards)
+    classifier = model.task != "regression"
+    k = len(model.labels) if classifier else 1
+    g = GraphBuilder()
+    report = ExportReport()
+
+    isnan = g.op("IsNaN", ["num"], "isnan")
+    codes1 = ""
+    if n_cat:
+        columns = []
+        for j, vocabulary in enumerate(enc.categorical_.values()):
+            text = g.op("Gather", ["cat", g.const(np.int64(j), "col")], axis=1)
+            codes = g.op(
+                "LabelEncoder",
+                [text],
+                domain="ai.onnx.ml",
+                keys_strings=[str(v) for v in vocabulary],
+                values_int64s=list(range(1, len(vocabulary) + 1)),
+                default_int64=0,
+            )
+            columns.append(g.op("Unsqueeze", [codes, g.const(np.array([1], np.int64), "ax")]))
+        codes1 = columns[0] if n_cat == 1 else g.op("Concat", columns, axis=1)
+    x = GraphInputs("num", isnan, codes1, n_num, n_cat)
+
+    contributions: list[str] = []
+    derived = DerivedFeatures(n_num, cards)
+    attrs = EnsembleAttributes()
+    tree_groups: list[tuple[int, float, int]] = []  # (first target, weight, n targets)
+    for member in chosen:
+        share = member.weight / len(member.models)
+        try:
+            if member.family in TREE_FAMILIES:
+                for fitted in member.models:
+                    group = _tree_group(
+                        member.family, fitted, derived, k if model.task == "multiclass" else 1
+                    )
+                    tree_groups.append((attrs.add_group(group), share, len(group.base)))
+                    report.n_trees += len(group.trees)
+                how = "trees → TreeEnsembleRegressor"
+            elif member.family == "mlp":
+                for fitted in member.models:
+                    out = mlp_member(g, x, fitted, classifier)
+                    contributions.append(g.op("Mul", [out, g.const(np.float32(share), "w")]))
+                how = "MLP weights → MatMul/Relu/Softmax"
+            else:
+                for fitted in member.models:
+                    assert isinstance(fitted, DenseModel)
+                    dense = dense_features(g, x, fitted.encoder)
+                    width = _dense_width(fitted.encoder, n_num)
+                    out = sklearn_member(g, dense, fitted.estimator, width, classifier)
+                    contributions.append(g.op("Mul", [out, g.const(np.float32(share), "w")]))
+                how = "DenseEncoder ops + skl2onnx"
+        except UnsupportedModel as exc:
+            problems.append(f"{member.name} ({member.family}): {exc}")
+            continue
+        report.members.append(
+            {
+                "name": member.name,
+                "family": member.family,
+                "weight": member.weight,
+                "fold_models": len(member.models),
+                "export": how,
+            }
+        )
+    if problems:
+        raise ExportError(
+            "cannot export to ONNX: " + "; ".join(problems) + "; keep the native predictor"
+        )
+
+    if tree_groups:
+        contributions.append(_tree_block(g, x, derived, attrs, tree_groups, model.task, k))
+        report.n_tree_nodes = len(attrs.nodes["nodes_nodeids"])
+        report.n_derived_features = len(derived)
+    total = contributions[0]
+    for part in contributions[1:]:
+        total = g.op("Add", [total, part])
+
+    if classifier:
+        norm = g.op("ReduceSum", [total, g.const(np.array([1], np.int64), "ax")], keepdims=1)
+        out = g.op("Div", [total, norm])
+        if model.temperature != 1.0:
+            clipped = g.op(
+                "Clip", [out, g.const(np.float32(1e-12), "lo"), g.const(np.float32(1.0), "hi")]
+            )
+            logits = g.op(
+                "Div", [g.op("Log", [clipped]), g.const(np.float32(model.temperature), "t")]
+            )
+            out = g.op("Softmax", [logits], axis=1)
+    else:
+        out = total
+    if model.prior is not None:
+        out = _hedge(g, x, model, out, classifier)
+    name = "probabilities" if classifier else "value"
+    if classifier:
+        g.nodes.append(helper.make_node("Identity", [out], [name]))
+        output = helper.make_tensor_value_info(name, FLOAT, ["N", k])
+    else:
+        g.nodes.append(
+            helper.make_node("Reshape", [out, g.const(np.array([-1], np.int64), "shape")], [name])
+        )
+        output = helper.make_tensor_value_info(name, FLOAT, ["N"])
+    inputs = [
+        tensor_input("num", FLOAT, n_num),
+        tensor_input("cat", STRING, n_cat),
+        tensor_input("missing", FLOAT, None),
+    ]
+    return g.model(
+        inputs, [output], doc=f"lepton serving graph: {model.task} on {model.target_name}"
+    ), report
+
+
+def _hedge(g: GraphBuilder, x: GraphInputs, model: TrainedModel, out: str, classifier: bool) -> str:
+    """``TrainedModel._hedge_uninformed``: blend rows missing >= half their inputs toward a prior.
+
+    The prior is conditioned on the categories the row still has: each column's per-code
+    shift (log share ratio, or mean difference) and a seen-flag are one table lookup.
+    """
+    assert model.prior is not None
+    prior = np.asarray(model.prior, dtype=np.float64)
+    k = len(prior) if classifier else 1
+    tables = (model.extra.get(HEDGE_COUNTS) or []) if x.n_cat else []
+    shift_sum = ""
+    for j, table in enumerate(tables):
+        lookup = np.zeros((_cardinality(model, j) + 1, k + 1))
+        counts = np.asarray(table, dtype=np.float64)
+        n_known = min(len(counts), len(lookup) - 1)
+        if n_known == 0:
+            continue
+        counts = counts[:n_known]
+        if classifier:
+            n = counts.sum(axis=1, keepdims=True)
+            shares = (counts + HEDGE_PSEUDO_ROWS * prior) / (n + HEDGE_PSEUDO_ROWS)
+            lookup[1 : n_known + 1, :k] = np.log(shares) - np.log(prior)
+        else:
+            mean = (counts[:, 1] + HEDGE_PSEUDO_ROWS * prior[0]) / (
+                counts[:, 0] + HEDGE_PSEUDO_ROWS
+            )
+            lookup[1 : n_known + 1, 0] = mean - prior[0]
+        lookup[1 : n_known + 1, k] = 1.0
+        code = g.op("Gather", [x.codes1, g.const(np.int64(j), "col")], axis=1)
+        part = g.op("Gather", [g.const(lookup.astype(np.float32), "hedge"), code], axis=0)
+        shift_sum = part if not shift_sum else g.op("Add", [shift_sum, part])
+    base = prior[None, :] if classifier else prior[:1].reshape(1, 1)
+    conditioned = g.const(base.astype(np.float32), "prior")
+    if shift_sum:
+        shift = g.op(
+            "Slice",
+            [
+                shift_sum,
+                g.const(np.array([0], np.int64), "s"),
+                g.const(np.array([k], np.int64), "e"),
+                g.const(np.array([1], np.int64), "a"),
+            ],
+        )
+        seen = g.op(
+            "Slice",
+            [
+                shift_sum,
+                g.const(np.array([k], np.int64), "s"),
+                g.const(np.array([k + 1], np.int64), "e"),
+                g.const(np.array([1], np.int64), "a"),
+            ],
+        )
+        mean_shift = g.op("Div", [shift, g.op("Max", [seen, g.const(np.float32(1.0), "one")])])
+        if classifier:
+            logits = g.op("Add", [g.const(np.log(base).astype(np.float32), "logprior"), mean_shift])
+            conditioned = g.op("Softmax", [logits], axis=1)
+        else:
+            conditioned = g.op("Add", [conditioned, mean_shift])
+    share_missing = g.op(
+        "Where",
+        [
+            g.op("GreaterOrEqual", ["missing", g.const(np.float32(0.5), "half")]),
+            "missing",
+            g.const(np.float32(0.0), "zero"),
+        ],
+    )
+    h = g.op("Unsqueeze", [share_missing, g.const(np.array([1], np.int64), "ax")])
+    keep = g.op("Sub", [g.const(np.float32(1.0), "one"), h])
+    return g.op("Add", [g.op("Mul", [keep, out]), g.op("Mul", [h, conditioned])])
+
+
+def _cardinality(model: TrainedModel, j: int) -> int:
+    return len(list(model.encoder.categorical_.values())[j])
+
+
+def _dense_width(encoder: Any, n_num: int) -> int:
+    return int(n_num + len(encoder.flag_columns_) + sum(encoder.levels_))
+
+
+def _tree_group(family: str, fitted: Any, derived: DerivedFeatures, outputs: int) -> TreeGroup:
+    n_num, cards = derived.n_numeric, derived.cardinalities
+    if family == "lightgbm":
+        group, sigmoid = from_lightgbm(fitted.booster, derived)
+        group.scale = sigmoid if fitted.info.task == "binary" else 1.0
+        return group
+    probe = Encoded(np.zeros((2, n_num), np.float32), np.full((2, len(cards)), -1, np.int32), cards)
+    if family == "xgboost":
+        from lepton.learn.families.xgboost_family import _dmatrix
+
+        return from_xgboost(fitted.booster, derived, outputs, lambda: _dmatrix(probe))
+    from lepton.learn.families.catboost_family import _pool
+
+    def make_pool(num: Any, cat: Any) -> Any:
+        return _pool(Encoded(num, cat, cards))
+
+    return from_catboost(fitted.model, derived, make_pool)
+
+
+def _tree_block(
+    g: GraphBuilder,
+    x: GraphInputs,
+    derived: DerivedFeatures,
+    attrs: EnsembleAttributes,
+    groups: list[tuple[int, float, int]],
+    task: str,
+    k: int,
+) -> str:
+    """Derived category features, the one tree ensemble, and the per-fold link + weighted sum."""
+    blocks = [x.num] if x.n_num else []
+    offsets: dict[tuple[int, ...], int] = {}
+    position = x.n_num
+    for columns, tables in derived.tables.items():
+        sizes = [derived.cardinalities[c] + 1 for c in columns]
+        key = g.op("Gather", [x.codes1, g.const(np.int64(columns[0]), "col")], axis=1)
+        for c, size in zip(columns[1:], sizes[1:], strict=True):
+            part = g.op("Gather", [x.codes1, g.const(np.int64(c), "col")], axis=1)
+            key = g.op("Add", [g.op("Mul", [key, g.const(np.int64(size), "radix")]), part])
+        matrix = np.stack(tables, axis=1).astype(np.float32)  # [codes, n features]
+        blocks.append(g.op("Gather", [g.const(matrix, "table"), key], axis=0))
+        offsets[columns] = position
+        position += matrix.shape[1]
+    layout = derived.layout()
+    remap = [offsets[cols] + pos for cols, pos in layout]
+    features = attrs.nodes["nodes_featureids"]
+    modes = attrs.nodes["nodes_modes"]
+    attrs.nodes["nodes_featureids"] = [
+        remap[f - x.n_num] if mode != "LEAF" and f >= x.n_num else f
+        for f, mode in zip(features, modes, strict=True)
+    ]
+    tree_input = blocks[0] if len(blocks) == 1 else g.op("Concat", blocks, axis=1)
+    margins = g.op(
+        "TreeEnsembleRegressor",
+        [tree_input],
+        domain="ai.onnx.ml",
+        n_targets=attrs.n_targets,
+        base_values=attrs.base_values,
+        aggregate_function="SUM",
+        post_transform="NONE",
+        **attrs.nodes,  # type: ignore[arg-type]
+    )
+    weights = np.array([w for _, w, _ in groups], dtype=np.float32)
+    n_groups = len(groups)
+    if task == "multiclass":
+        cube = g.op("Reshape", [margins, g.const(np.array([-1, n_groups, k], np.int64), "shape")])
+        proba = g.op("Softmax", [cube], axis=2)
+        weighted = g.op("Mul", [proba, g.const(weights.reshape(1, -1, 1), "w")])
+        return g.op("ReduceSum", [weighted, g.const(np.array([1], np.int64), "ax")], keepdims=0)
+    if task == "binary":
+        p1 = g.op("MatMul", [g.op("Sigmoid", [margins]), g.const(weights.reshape(-1, 1), "w")])
+        p0 = g.op("Sub", [g.const(np.float32(weights.sum()), "wsum"), p1])
+        return g.op("Concat", [p0, p1], axis=1)
+    return g.op("MatMul", [margins, g.const(weights.reshape(-1, 1), "w")])
+
+
+def verify(
+    model: TrainedModel, graph: onnx.ModelProto, manifest: dict[str, Any], frame: pd.DataFrame
+) -> float:
+    """Max absolute difference between the graph and the native pipeline on ``frame``.
+
+    Also checks that the record path (no DataFrame) gives what the frame path gives.
+    """
+    predictor = OnnxPredictor(graph.SerializeToString(), manifest)
+    native = model.predict_raw(frame)
+    exported = predictor.predict_raw(frame)
+    records: list[dict[str, Any]] = [
+        {str(k): v for k, v in row.items()}
+        for row in frame[predictor.input_columns].head(64).to_dict(orient="records")
+    ]
+    by_record = predictor.predict_records(records)
+    diff = float(np.max(np.abs(native - exported))) if len(frame) else 0.0
+    if len(records):
+        diff = max(diff, float(np.max(np.abs(by_record - exported[: len(records)]))))
+    return diff
+
+
+def check_faithful(diff: float, tolerance: float, what: str) -> None:
+    if not np.isfinite(diff) or diff > tolerance:
+        raise ExportError(
+            f"{what} differs from the native model by {diff:.3g} (> tolerance {tolerance:g}) "
+            "on held-out rows; rejected, the native model is unchanged"
+        )

@@ -1,0 +1,89 @@
+"""A small builder for ONNX graphs: named constants, one-line ops, absorbing converted subgraphs.
+
+Every part of the serving graph (category lookup, imputation, trees, nets, blend) is
+written through this, so names never clash and opsets are declared once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 18
+ML_OPSET = 3
+
+
+class GraphBuilder:
+    """Collects nodes and initializers; ``model`` turns them into a checked ``ModelProto``."""
+
+    def __init__(self) -> None:
+        self.nodes: list[onnx.NodeProto] = []
+        self.initializers: list[onnx.TensorProto] = []
+        self.functions: list[onnx.FunctionProto] = []
+        self._count = 0
+
+    def fresh(self, hint: str) -> str:
+        self._count += 1
+        return f"{hint}_{self._count}"
+
+    def const(self, value: Any, hint: str = "c", dtype: Any = None) -> str:
+        array = np.asarray(value, dtype=dtype)
+        name = self.fresh(hint)
+        self.initializers.append(numpy_helper.from_array(array, name))
+        return name
+
+    def op(
+        self, op_type: str, inputs: list[str], hint: str = "", domain: str = "", **attrs: Any
+    ) -> str:
+        """Add a single-output node and return its output name."""
+        out = self.fresh(hint or op_type.lower())
+        self.nodes.append(helper.make_node(op_type, inputs, [out], domain=domain or None, **attrs))
+        return out
+
+    def absorb(self, model: onnx.ModelProto, prefix: str, inputs: dict[str, str]) -> dict[str, str]:
+        """Splice a converted model in: its inputs are fed from ``inputs``; returns its outputs."""
+        tag = f"{self.fresh(prefix)}/"
+        prefixed = onnx.compose.add_prefix(model, prefix=tag)
+        graph = prefixed.graph
+        graph_inputs = {i.name[len(tag) :]: i.name for i in graph.input}
+        for original, source in inputs.items():
+            self.nodes.append(helper.make_node("Identity", [source], [graph_inputs[original]]))
+        self.nodes.extend(graph.node)
+        self.initializers.extend(graph.initializer)
+        self.functions.extend(prefixed.functions)
+        return {o.name[len(tag) :]: o.name for o in graph.output}
+
+    def model(
+        self,
+        inputs: list[onnx.ValueInfoProto],
+        outputs: list[onnx.ValueInfoProto],
+        *,
+        doc: str = "",
+    ) -> onnx.ModelProto:
+        graph = helper.make_graph(self.nodes, "lepton_serving", inputs, outputs, self.initializers)
+        model = helper.make_model(
+            graph,
+            opset_imports=[
+                helper.make_opsetid("", OPSET),
+                helper.make_opsetid("ai.onnx.ml", ML_OPSET),
+            ],
+            producer_name="lepton",
+            doc_string=doc,
+            functions=self.functions or None,
+        )
+        model.ir_version = 9
+        onnx.checker.check_model(model, full_check=False)
+        return model
+
+
+def tensor_input(name: str, elem: int, width: int | None) -> onnx.ValueInfoProto:
+    shape: list[str | int | None] = ["N"] if width is None else ["N", width]
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+FLOAT = TensorProto.FLOAT
+STRING = TensorProto.STRING
+INT64 = TensorProto.INT64

@@ -1,0 +1,79 @@
+"""The exported ONNX graph reproduces the native pipeline, family by family."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lepton.learn.onnx_predictor import OnnxPredictor
+from lepton.learn.package import input_schema
+from lepton.learn.predictor import Predictor
+from lepton.optimize.export import ExportError, check_faithful, export_model, verify
+from tests.optimize.conftest import heldout, trained
+
+BINARY = ["lightgbm", "xgboost", "catboost", "mlp", "linear", "random_forest", "extra_trees"]
+
+
+def _manifest(model):  # type: ignore[no-untyped-def]
+    return {
+        "task": model.task,
+        "target": model.target_name,
+        "input_schema": input_schema(model.encoder),
+        "output_schema": {"labels": model.labels},
+    }
+
+
+@pytest.mark.parametrize(
+    ("task", "family"),
+    [("binary", f) for f in BINARY]
+    + [("multiclass", f) for f in ("lightgbm", "xgboost", "catboost")]
+    + [("regression", f) for f in ("lightgbm", "xgboost", "catboost", "linear")]
+    + [pytest.param("multiclass", "mlp", marks=pytest.mark.slow)]
+    + [pytest.param("regression", "mlp", marks=pytest.mark.slow)],
+)
+def test_onnx_matches_native(task: str, family: str) -> None:
+    model = trained(task, family)
+    assert {m.family for m in model.members} == {family}
+    frame = heldout(task).drop(columns=["y"])
+    graph, report = export_model(model)
+    assert [m["family"] for m in report.members] == [family] * len(report.members)
+    diff = verify(model, graph, _manifest(model), frame)
+    assert diff < 1e-5
+    onnx_out = OnnxPredictor(graph.SerializeToString(), _manifest(model)).predict_raw(frame)
+    native = model.predict_raw(frame)
+    assert onnx_out.shape == native.shape
+    assert np.max(np.abs(onnx_out - native)) < 1e-5
+
+
+def test_knn_is_refused_with_a_reason() -> None:
+    model = trained("binary", "knn")
+    with pytest.raises(ExportError, match="k-NN stays native"):
+        export_model(model)
+
+
+def test_a_difference_over_tolerance_is_rejected() -> None:
+    with pytest.raises(ExportError, match="tolerance"):
+        check_faithful(2e-5, 1e-5, "the graph")
+    with pytest.raises(ExportError):
+        check_faithful(float("nan"), 1e-5, "the graph")
+    check_faithful(5e-6, 1e-5, "the graph")
+
+
+def test_predict_records_agrees_with_predict_proba() -> None:
+    model = trained("binary", "lightgbm")
+    frame = heldout("binary").drop(columns=["y"])
+    manifest = _manifest(model)
+    graph, _ = export_model(model)
+    records = frame.to_dict(orient="records")
+    for predictor in (
+        Predictor(model, manifest),
+        OnnxPredictor(graph.SerializeToString(), manifest),
+    ):
+        by_records = predictor.predict_records(records)
+        proba = predictor.predict_proba(frame).to_numpy()
+        assert by_records.shape == (len(frame), 2)
+        assert np.max(np.abs(by_records - proba)) < 1e-6
+        columns = {c: frame[c].tolist() for c in frame.columns}
+        assert np.max(np.abs(predictor.predict_records(columns) - proba)) < 1e-6
+    onnx_labels = OnnxPredictor(graph.SerializeToString(), manifest).predict(frame)
+    assert (onnx_labels.to_numpy() == model.predict(frame).to_numpy()).all()
