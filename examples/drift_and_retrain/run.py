@@ -80,7 +80,9 @@ def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the server did not become ready")
 
 
-def run_example(home: Path, rows: int, stream: int, time_limit: float) -> dict[str, Any]:
+def run_example(
+    home: Path, rows: int, stream: int, time_limit: float, families: str | None = None
+) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEPTON_")}
     env["LEPTON_HOME"] = str(home)
     train, test = load_adult()
@@ -95,7 +97,8 @@ def run_example(home: Path, rows: int, stream: int, time_limit: float) -> dict[s
     young.to_csv(reference, index=False)
 
     lepton(env, "data", "add", str(reference), "--name", "adult", "--target", "income")
-    lepton(env, "train", "adult", "--time-limit", str(time_limit), "--name", "adult")
+    train_args = ["train", "adult", "--time-limit", str(time_limit), "--name", "adult"]
+    lepton(env, *train_args, *(["--families", families] if families else []))
     lepton(env, "deploy", "adult", "--name", "adult", "--unknown-categories", "allow")
     created = lepton(env, "keys", "create", "example", "--scope", "predict", echo=False)
     key = created.split(": ", 1)[1].split()[0]
@@ -141,9 +144,10 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=6000, help="reference rows (age < 45)")
     parser.add_argument("--stream", type=int, default=1500, help="live rows (age ≥ 45)")
     parser.add_argument("--time-limit", type=float, default=30)
+    parser.add_argument("--families", default=None, help="e.g. lightgbm,linear (default: all)")
     args = parser.parse_args()
     home = Path(os.environ.get("LEPTON_HOME") or tempfile.mkdtemp(prefix="lepton-drift-"))
-    result = run_example(home, args.rows, args.stream, args.time_limit)
+    result = run_example(home, args.rows, args.stream, args.time_limit, args.families)
     decision = result["decision"]
     print(
         f"\ndrift detected: {result['summary'].get('dataset_drift')}; "

@@ -18,7 +18,9 @@ def test_drift_is_detected_and_the_challenger_must_win_to_ship(tmp_path: Path) -
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     home = tmp_path / "home"
-    result = module.run_example(home, rows=1500, stream=500, time_limit=6)
+    result = module.run_example(
+        home, rows=1500, stream=500, time_limit=10, families="linear,lightgbm"
+    )
 
     summary = result["summary"]
     assert summary["requests"] == 25 and summary["rows"] == 500

@@ -56,7 +56,7 @@ def test_predictions_are_queryable_by_window_version_and_role(tmp_path: Path) ->
 def test_feedback_is_idempotent_and_reports_unknown_ids(tmp_path: Path) -> None:
     ids = _log(tmp_path, 6)
     store = PredictionStore(tmp_path)
-    labels = pd.DataFrame({"request_id": ids[:3] + ["ghost"], "label": ["yes", "no", "yes", "no"]})
+    labels = pd.DataFrame({"request_id": [*ids[:3], "ghost"], "label": ["yes", "no", "yes", "no"]})
     first = store.add_feedback("churn", labels)
     assert (first.accepted, first.updated, first.unknown) == (3, 0, ["ghost"])
     again = store.add_feedback("churn", labels.assign(label="no"))

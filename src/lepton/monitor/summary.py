@@ -103,7 +103,8 @@ def summarize(
     per_request = log.drop_duplicates("request_id")
     summary.requests = len(per_request)
     summary.rows = len(log)
-    summary.rows_by_version = {int(k): int(v) for k, v in log["version"].value_counts().items()}
+    counts = log["version"].value_counts()
+    summary.rows_by_version = {int(str(k)): int(v) for k, v in counts.items()}
     summary.latency_p50_ms = float(np.percentile(per_request["latency_ms"], 50))
     summary.latency_p99_ms = float(np.percentile(per_request["latency_ms"], 99))
     summary.error_rate = summary.errors / (summary.requests + summary.errors)

@@ -75,7 +75,11 @@ def metric_drop(metric: Metric, baseline: float, value: float) -> float:
 
 
 def peak_memory_mib(folder: Path, kind: str, sample: Path) -> float | None:
-    """Peak RSS of a fresh process that loads the package and predicts one batch."""
+    """Extra peak RSS of a fresh process that loads the package and predicts one batch.
+
+    ``ru_maxrss`` is a high-water mark, so a process whose imports peak above the model
+    reports little: it is a footprint indicator, not an exact allocation count.
+    """
     code = [sys.executable, "-m", "lepton.optimize.memprobe", kind, str(folder), str(sample)]
     try:
         done = subprocess.run(code, capture_output=True, text=True, timeout=300, check=False)

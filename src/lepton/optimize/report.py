@@ -17,7 +17,7 @@ def variant_table(
         "p99 ms",
         "rows/s @256",
         "size",
-        "peak MiB",
+        "+MiB",
         metric,
         "Δ metric",
         "max |Δp|",
