@@ -72,6 +72,7 @@ def prepare(time_limit: float) -> tuple[Path, str, dict[str, Any]]:
     if not any(m.name == "adult" for m in project.metadata.list_models()):
         lepton("data", "add", str(DATASETS / "adult.train.parquet"), "--name", "adult")
         lepton("train", "adult", "--target", "income", "--time-limit", str(time_limit))
+    lepton("data", "add", str(DATASETS / "adult.test.parquet"), "--name", "adult-test")
     lepton("deploy", "adult", "--name", "adult")
     record = resolve(project, "adult")
     token, _ = project.metadata.create_api_key("bench", scopes=["predict"])
@@ -88,7 +89,7 @@ def free_port() -> int:
 
 def server_command(name: str, package: Path, port: int) -> tuple[list[str], Path, str] | str:
     """(argv, cwd, predict path) for a server, or why it cannot run here."""
-    if name in ("lepton", "lepton_nolog"):
+    if name in ("lepton", "lepton_nolog", "lepton_native"):
         argv = [sys.executable, "-m", "lepton", "serve", "--port", str(port)]
         return (
             argv + (["--no-log"] if name == "lepton_nolog" else []),
@@ -249,7 +250,9 @@ def ceiling(package: Path, record: dict[str, Any]) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--servers", default="lepton,lepton_nolog,fastapi,bentoml,photon")
+    parser.add_argument(
+        "--servers", default="lepton_native,lepton,lepton_nolog,fastapi,bentoml,photon"
+    )
     parser.add_argument("--duration", type=int, default=10, help="seconds per load level")
     parser.add_argument("--time-limit", type=float, default=60, help="AutoML budget (once)")
     args = parser.parse_args()
@@ -259,7 +262,19 @@ def main() -> int:
     package, key, record = prepare(args.time_limit)
     bodies = {"lepton": {"records": [record]}, "photon": {"records": [record]}}
     results: dict[str, Any] = {"servers": {}, "duration_s": args.duration, "cores": os.cpu_count()}
-    for name in args.servers.split(","):
+    servers = args.servers.split(",")
+    # lepton_native serves the package as trained; then `lepton optimize` picks the variant
+    # the other lepton servers load (the same model, exported with its preprocessing).
+    ordered = (
+        [n for n in servers if n == "lepton_native"]
+        + ["optimize"] * (any(n in ("lepton", "lepton_nolog") for n in servers))
+        + [n for n in servers if n != "lepton_native"]
+    )
+    for name in ordered:
+        if name == "optimize":
+            results["optimize"] = lepton("optimize", "adult", "--test", "adult-test")
+            console.print(results["optimize"])
+            continue
         started = start(name, package)
         if isinstance(started, str):
             console.print(f"[yellow]{name}: skipped ({started})[/]")

@@ -112,9 +112,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedProject]:
     frame = churn_frame()
     catalog = DataCatalog(project)
     ref = catalog.add_frame(frame, name="churn", target="y")[0].ref
-    train_dataset(project, ref, time_limit=4, families=["linear"], n_folds=3)
+    train_dataset(project, ref, time_limit=8, families=["linear"], n_folds=3)
     ref2 = catalog.add_frame(churn_frame(seed=1), name="churn", target="y")[0].ref
-    train_dataset(project, ref2, time_limit=4, families=["linear"], n_folds=3, model_name="churn")
+    train_dataset(project, ref2, time_limit=8, families=["linear"], n_folds=3, model_name="churn")
     keys = {
         scope: project.metadata.create_api_key(f"test-{scope}", scopes=[scope])[0]
         for scope in ("predict", "admin", "metrics")

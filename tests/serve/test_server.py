@@ -248,3 +248,27 @@ def test_feedback_attaches_ground_truth_by_request_id(served: ServedProject, ser
     assert empty.status_code == 422 and empty.json()["error"]["field"] == "feedback"
     no_key = server.client(None).post("/v1/deployments/churn/feedback", json={"feedback": items})
     assert no_key.status_code == 401
+
+
+def test_junk_never_gets_a_500(served: ServedProject, server: Server) -> None:
+    client = server.client(served.keys["predict"])
+    good = _records(served, 1)[0]
+    junk: list[tuple[bytes, str]] = [
+        (b"", "application/json"),
+        (b"null", "application/json"),
+        (b"42", "application/json"),
+        (b'"text"', "application/json"),
+        (b"[1, 2, 3]", "application/json"),
+        (b'{"records": [[1, 2]]}', "application/json"),
+        (b'{"records": [{"x1": 1e400}]}', "application/json"),
+        (b'{"columns": {"x1": [1], "x2": [1, 2]}}', "application/json"),
+        (b'{"columns": [1]}', "application/json"),
+        (b"x1,x2\n1,2\n", "text/csv"),
+        (b"not parquet", "application/vnd.apache.parquet"),
+        (b"--x\r\n\r\n--x--", "multipart/form-data; boundary=x"),
+        (str({**good, "x1": {"nested": 1}}).encode(), "application/json"),
+    ]
+    for body, content_type in junk:
+        answer = client.post(PREDICT, content=body, headers={"Content-Type": content_type})
+        assert 400 <= answer.status_code < 500, (body, answer.status_code, answer.text)
+        assert "message" in answer.json()["error"]
