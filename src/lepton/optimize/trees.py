@@ -216,7 +216,9 @@ def from_catboost(model: Any, derived: DerivedFeatures, make_pool: Any) -> TreeG
         for ctr in info.get("ctrs", [])
         for border in ctr["borders"]
     ]
-    one_hot = list(info.get("one_hot_features") or []) + list(info.get("categorical_features") or [])
+    one_hot = list(info.get("one_hot_features") or []) + list(
+        info.get("categorical_features") or []
+    )
     ctr_start = sum(len(f.get("borders") or []) for f in info.get("float_features", [])) + sum(
         len(f.get("values") or []) for f in one_hot
     )

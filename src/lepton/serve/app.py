@@ -272,21 +272,7 @@ def create_app(
         metrics.requests.labels(name, version, str(status)).inc()
         metrics.latency.labels(name, version).observe(latency)
         body = _payload(request_id, name, worker, outputs)
-        if predlog is not None:
-            predlog.append(
-                LoggedRequest(
-                    request_id,
-                    time.time(),
-                    name,
-                    worker.model,
-                    worker.version,
-                    "primary",
-                    latency * 1000,
-                    records,
-                    outputs,
-                    worker.labels,
-                )
-            )
+        _log(predlog, request_id, name, worker, "primary", latency, records, outputs)
         for shadow in live.shadows:
             if shadow is not worker:
                 asyncio.get_running_loop().create_task(
@@ -332,21 +318,37 @@ async def _shadow(
     except LeptonError:
         state.metrics.shadow_dropped.labels(name, str(worker.version)).inc()
         return
-    if predlog is not None:
-        predlog.append(
-            LoggedRequest(
-                request_id,
-                time.time(),
-                name,
-                worker.model,
-                worker.version,
-                "shadow",
-                (time.perf_counter() - started) * 1000,
-                records,
-                outputs,
-                worker.labels,
-            )
+    latency = time.perf_counter() - started
+    _log(predlog, request_id, name, worker, "shadow", latency, records, outputs)
+
+
+def _log(
+    predlog: PredictionLog | None,
+    request_id: str,
+    name: str,
+    worker: VersionWorker,
+    role: str,
+    latency_s: float,
+    records: list[dict[str, Any]],
+    outputs: Any,
+) -> None:
+    """Hand an answered request to the log writer (a buffer append; never blocks)."""
+    if predlog is None:
+        return
+    predlog.append(
+        LoggedRequest(
+            request_id,
+            time.time(),
+            name,
+            worker.model,
+            worker.version,
+            role,
+            latency_s * 1000,
+            records,
+            outputs,
+            worker.labels,
         )
+    )
 
 
 async def _read_rows(request: Request) -> list[Any]:
