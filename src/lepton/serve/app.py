@@ -23,6 +23,7 @@ from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lepton.errors import LeptonError
 from lepton.monitor.logstore import PredictionStore
@@ -123,6 +124,15 @@ def create_app(
     @app.exception_handler(LeptonError)
     async def lepton_error(_: Request, exc: LeptonError) -> JSONResponse:
         return error_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Framework-level errors (bad multipart, unknown route) in the same JSON shape."""
+        return ORJSONResponse(
+            {"error": {"type": "http_error", "message": str(exc.detail)}},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_body(_: Request, exc: RequestValidationError) -> JSONResponse:
