@@ -23,7 +23,9 @@ class TrainingView:
     """Live table of trials and the current best while AutoML runs.
 
     The live display starts on the first search event, so an input error raised before
-    the search begins prints as one clean line rather than under an empty table.
+    the search begins prints as one clean line rather than under an empty table. When
+    stderr is not a terminal (CI, logs, pipes) each finished trial is one plain line
+    instead, so progress is visible where a live table cannot redraw.
     """
 
     def __init__(self, time_limit: float) -> None:
@@ -42,6 +44,9 @@ class TrainingView:
             self.live.stop()
 
     def __call__(self, kind: str, payload: dict[str, Any]) -> None:
+        if not err_console.is_terminal:
+            self._log_line(kind, payload)
+            return
         if not self.live.is_started:
             self.started = time.time()
             self.live.start()
@@ -63,6 +68,23 @@ class TrainingView:
             else:
                 self.rows.append((name, trial.spec.origin, "-", "-", (trial.error or "")[:60]))
         self.live.update(self.render())
+
+    def _log_line(self, kind: str, payload: dict[str, Any]) -> None:
+        if kind != "trial_finished":
+            return
+        trial = payload["trial"]
+        name = f"{trial.spec.family}#{trial.spec.trial_id}"
+        elapsed = time.time() - self.started
+        outcome = (
+            f"cv {abs(trial.loss):.5f} in {trial.fit_seconds:.1f}s"
+            if trial.ok
+            else f"failed: {(trial.error or '').splitlines()[0][:80]}"
+        )
+        err_console.print(
+            f"[{elapsed:6.1f}s] trial {name} ({trial.spec.origin}) finished: {outcome}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
     def render(self) -> Table:
         elapsed = time.time() - self.started
