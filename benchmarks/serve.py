@@ -255,11 +255,20 @@ def main() -> int:
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds per load level")
     parser.add_argument("--time-limit", type=float, default=60, help="AutoML budget (once)")
+    parser.add_argument(
+        "--logging-overhead",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only measure the prediction log's cost: N alternating log on/off rounds at c=16",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
     (RESULTS / "tmp").mkdir(parents=True, exist_ok=True)
     package, key, record = prepare(args.time_limit)
+    if args.logging_overhead:
+        return logging_overhead(package, key, record, args.logging_overhead, args.duration)
     bodies = {"lepton": {"records": [record]}, "photon": {"records": [record]}}
     results: dict[str, Any] = {"servers": {}, "duration_s": args.duration, "cores": os.cpu_count()}
     servers = args.servers.split(",")
@@ -294,6 +303,51 @@ def main() -> int:
     results["ceiling"] = ceiling(package, record)
     report(results)
     (RESULTS / "serve.json").write_text(json.dumps(results, indent=1))
+    return 0
+
+
+def logging_overhead(
+    package: Path, key: str, record: dict[str, Any], rounds: int, duration: int
+) -> int:
+    """Log on vs off at concurrency 16, in ABBA order so drifts in machine load cancel."""
+    body = json.dumps({"records": [record]})
+    runs: dict[str, list[dict[str, Any]]] = {"lepton": [], "lepton_nolog": []}
+    for i in range(rounds):
+        for name in list(runs) if i % 2 == 0 else list(runs)[::-1]:
+            started = start(name, package)
+            if isinstance(started, str):
+                raise SystemExit(f"{name}: {started}")
+            proc, url, path = started
+            try:
+                wrk(url + path, body, key, 4, 2)
+                runs[name].append(wrk(url + path, body, key, 16, duration))
+            finally:
+                stop(proc)
+    summary = {}
+    for name, measured in runs.items():
+        summary[name] = {
+            "rps_median": float(np.median([m["rps"] for m in measured])),
+            "p50_ms_median": float(np.median([m["p50_ms"] for m in measured])),
+            "p99_ms_median": float(np.median([m["p99_ms"] for m in measured])),
+            "runs": measured,
+        }
+    on, off = summary["lepton"], summary["lepton_nolog"]
+    summary["p50_overhead"] = on["p50_ms_median"] / off["p50_ms_median"] - 1
+    summary["throughput_change"] = on["rps_median"] / off["rps_median"] - 1
+    table = Table(title=f"Prediction log cost at c=16 ({rounds} alternating rounds, medians)")
+    for col in ("server", "req/s", "p50 ms", "p99 ms"):
+        table.add_column(col)
+    for name in runs:
+        m = summary[name]
+        table.add_row(
+            name, f"{m['rps_median']:.0f}", f"{m['p50_ms_median']:.2f}", f"{m['p99_ms_median']:.2f}"
+        )
+    console.print(table)
+    console.print(
+        f"log on vs off: p50 {summary['p50_overhead']:+.1%}, "
+        f"throughput {summary['throughput_change']:+.1%}"
+    )
+    (RESULTS / "serve_logging.json").write_text(json.dumps(summary, indent=1))
     return 0
 
 

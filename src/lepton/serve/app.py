@@ -8,6 +8,7 @@ management endpoints use FastAPI's typed models and show up in the OpenAPI docum
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import re
 import time
@@ -30,6 +31,7 @@ from lepton.monitor.logstore import PredictionStore
 from lepton.serve import deployments as deploy_ops
 from lepton.serve.auth import KeyChecker
 from lepton.serve.batching import Overloaded, WorkerClosed
+from lepton.serve.images import ImageValidator, read_image_rows
 from lepton.serve.metrics import ServerMetrics
 from lepton.serve.predlog import LoggedRequest, PredictionLog
 from lepton.serve.runtime import LiveDeployment, ServingState, VersionWorker
@@ -99,12 +101,19 @@ def create_app(
     keys = KeyChecker(project.metadata)
     feedback_store = PredictionStore(project.settings.home / "logs")
     predlog = (
-        PredictionLog(project.settings.home / "logs" / "predictions") if log_predictions else None
+        PredictionLog(project.settings.home / "logs" / "predictions", writer="process")
+        if log_predictions
+        else None
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await state.start()
+        # Everything loaded so far (libraries, models) lives as long as the process: move it
+        # out of the collector's sight, so full collections (which the log buffer's
+        # long-lived rows trigger) only walk request-time objects.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
@@ -242,6 +251,11 @@ def create_app(
                             "properties": {
                                 "records": {"type": "array", "items": {"type": "object"}},
                                 "columns": {"type": "object"},
+                                "images": {
+                                    "type": "array",
+                                    "items": {"type": "string", "format": "byte"},
+                                    "description": "image models: base64 image files",
+                                },
                             },
                         }
                     },
@@ -260,14 +274,21 @@ def create_app(
         },
     )
     async def predict(name: str, request: Request) -> Response:
-        """Predict rows: JSON records/columns, or a CSV / Parquet file for batch scoring."""
+        """Predict rows: JSON records/columns, or a CSV / Parquet file for batch scoring.
+
+        Image models take one or more multipart ``file`` parts (image files) or JSON
+        ``{"images": ["<base64>", …]}``; one prediction per image, in order.
+        """
         started = time.perf_counter()
         keys.require(request.headers.get("authorization"), PREDICT)
         live = state.get(name)
         status = 200
         version = "-"
         try:
-            rows = await _read_rows(request)
+            if any(isinstance(w.validator, ImageValidator) for w in live.workers.values()):
+                rows = await read_image_rows(request, MAX_BODY_BYTES)
+            else:
+                rows = await _read_rows(request)
             request_id = _request_id(request)
             worker, records, outputs = await _answer(state, name, live, rows)
             version = str(worker.version)
@@ -299,7 +320,7 @@ async def _answer(
     """Route, validate and predict; retries on the new shape if a hot swap raced us."""
     for _ in range(5):
         worker = live.choose()
-        records = worker.validator.validate(rows)
+        records = await _validate(worker, rows)
         try:
             outputs = await asyncio.wait_for(worker.batcher.submit(records), REQUEST_TIMEOUT_S)
         except WorkerClosed:
@@ -323,13 +344,21 @@ async def _shadow(
     """Send a copy to a shadow version; its answer is logged, never returned."""
     started = time.perf_counter()
     try:
-        records = worker.validator.validate(rows)
+        records = await _validate(worker, rows)
         outputs = await worker.batcher.submit(records)
     except LeptonError:
         state.metrics.shadow_dropped.labels(name, str(worker.version)).inc()
         return
     latency = time.perf_counter() - started
     _log(predlog, request_id, name, worker, "shadow", latency, records, outputs)
+
+
+async def _validate(worker: VersionWorker, rows: list[Any]) -> list[dict[str, Any]]:
+    """Tabular rows are checked on the loop (cheap); images are decoded in a thread."""
+    validator = worker.validator
+    if isinstance(validator, ImageValidator):
+        return await asyncio.to_thread(validator.validate, rows)
+    return validator.validate(rows)
 
 
 def _log(
@@ -345,6 +374,8 @@ def _log(
     """Hand an answered request to the log writer (a buffer append; never blocks)."""
     if predlog is None:
         return
+    if isinstance(worker.validator, ImageValidator):  # log image statistics, not pixels
+        records = worker.validator.loggable(records)
     predlog.append(
         LoggedRequest(
             request_id,

@@ -1,10 +1,14 @@
 """The prediction log: every answered row, appended off the request path.
 
-Requests only append a small tuple to an in-memory buffer. A writer thread turns the
-buffer into Parquet files (one per deployment and flush) every ``flush_seconds`` or
-``flush_rows``, each written to a temporary name and renamed, so a reader never sees a
-half-written file. ``close()`` flushes what is left: a graceful shutdown loses no
-acknowledged prediction. The monitor reads these files (DuckDB/pandas over Parquet).
+Requests only append a small tuple to an in-memory buffer. A flusher thread hands the
+buffer over every ``flush_seconds`` or ``flush_rows`` to the writer, which turns it into
+Parquet files (one per deployment and flush), each written to a temporary name and
+renamed, so a reader never sees a half-written file. In the server the writer is a
+separate process (``writer="process"``): building DataFrames and encoding Parquet holds
+the GIL for tens of milliseconds per flush, which would stall the event loop; the server
+only pays for pickling the batch. ``close()`` flushes what is left and waits for the
+writer: a graceful shutdown loses no acknowledged prediction. The monitor reads these
+files (DuckDB/pandas over Parquet).
 
 Layout: ``<root>/<deployment>/date=YYYY-MM-DD/part-<epoch_ms>-<uuid>.parquet`` with
 columns ``request_id, row, ts, deployment, model, version, role, latency_ms``,
@@ -13,11 +17,15 @@ columns ``request_id, row, ts, deployment, model, version, role, latency_ms``,
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import multiprocessing
+import signal
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +55,16 @@ class LoggedRequest:
 class PredictionLog:
     """Buffered, asynchronous, atomic Parquet writer for served predictions."""
 
-    def __init__(self, root: Path, *, flush_seconds: float = 1.0, flush_rows: int = 5000):
+    def __init__(
+        self,
+        root: Path,
+        *,
+        flush_seconds: float = 1.0,
+        flush_rows: int = 5000,
+        writer: str = "thread",
+    ):
         self.root = root
+        self._process = _WriterProcess(root) if writer == "process" else None
         self.flush_seconds = flush_seconds
         self.flush_rows = flush_rows
         self._buffer: list[LoggedRequest] = []
@@ -79,22 +95,20 @@ class PredictionLog:
         with self._lock:
             items, self._buffer, self._rows = self._buffer, [], 0
             errors, self._errors = self._errors, []
-        if errors:
-            self._write_errors(errors)
-        if not items:
+        if not items and not errors:
             return 0
-        by_deployment: dict[str, list[LoggedRequest]] = defaultdict(list)
+        groups: dict[str, list[LoggedRequest]] = defaultdict(list)
         for item in items:
-            by_deployment[item.deployment].append(item)
-        written = 0
-        for deployment, group in by_deployment.items():
-            try:
-                written += self._write(deployment, group)
-            except Exception:  # keep serving; put the rows back for the next attempt
-                log.exception("prediction log write failed for %s; will retry", deployment)
-                with self._lock:
-                    self._buffer[:0] = group
-                    self._rows += sum(len(g.records) for g in group)
+            groups[item.deployment].append(item)
+        try:
+            written = self._sink(dict(groups), errors)
+        except Exception:  # keep serving; put the rows back for the next attempt
+            log.exception("prediction log write failed; will retry")
+            with self._lock:
+                self._buffer[:0] = items
+                self._errors[:0] = errors
+                self._rows += sum(len(i.records) for i in items)
+            return 0
         self.written_rows += written
         return written
 
@@ -103,6 +117,8 @@ class PredictionLog:
         self._wake.set()
         self._thread.join(timeout=30)
         self.flush()
+        if self._process is not None:
+            self._process.close()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -110,19 +126,80 @@ class PredictionLog:
             self._wake.clear()
             self.flush()
 
-    def _write(self, deployment: str, group: list[LoggedRequest]) -> int:
-        frame = to_frame(group)
-        write_part(self.root / deployment, frame)
-        return len(frame)
+    def _sink(self, groups: dict[str, list[LoggedRequest]], errors: list[ErrorEvent]) -> int:
+        if self._process is not None and self._process.alive:
+            return self._process.write(groups, errors)
+        return write_groups(self.root, groups, errors)
 
-    def _write_errors(self, errors: list[tuple[str, float, int]]) -> None:
-        frame = pd.DataFrame(errors, columns=["deployment", "ts", "status"])
-        frame["ts"] = pd.to_datetime(frame["ts"], unit="s", utc=True)
-        for deployment, group in frame.groupby("deployment"):
-            try:
-                write_part(self.root.parent / "errors" / str(deployment), group)
-            except Exception:
-                log.exception("error log write failed for %s", deployment)
+
+ErrorEvent = tuple[str, float, int]  # (deployment, ts, status)
+
+
+def write_groups(
+    root: Path, groups: dict[str, list[LoggedRequest]], errors: list[ErrorEvent]
+) -> int:
+    """Write one Parquet part per deployment (and the error events); returns rows written."""
+    written = 0
+    for deployment, group in groups.items():
+        frame = to_frame(group)
+        write_part(root / deployment, frame)
+        written += len(frame)
+    if errors:
+        events = pd.DataFrame(errors, columns=["deployment", "ts", "status"])
+        events["ts"] = pd.to_datetime(events["ts"], unit="s", utc=True)
+        for name, part in events.groupby("deployment"):
+            write_part(root.parent / "errors" / str(name), part)
+    return written
+
+
+class _WriterProcess:
+    """A child process that writes batches it is sent; each write is acknowledged."""
+
+    def __init__(self, root: Path) -> None:
+        context = multiprocessing.get_context("spawn")  # fork is unsafe next to threads
+        self._conn, child = context.Pipe()
+        self._proc = context.Process(
+            target=_writer_main, args=(child, str(root)), name="lepton-predlog", daemon=True
+        )
+        self._proc.start()
+        child.close()
+
+    @property
+    def alive(self) -> bool:
+        return self._proc.is_alive()
+
+    def write(self, groups: dict[str, list[LoggedRequest]], errors: list[ErrorEvent]) -> int:
+        self._conn.send((groups, errors))
+        status, value = self._conn.recv()  # waits without the GIL
+        if status != "ok":
+            raise RuntimeError(f"prediction log writer: {value}")
+        return int(value)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._conn.send(None)
+        self._proc.join(timeout=30)
+        if self._proc.is_alive():
+            self._proc.terminate()
+
+
+def _writer_main(conn: Connection, root: str) -> None:
+    # the parent decides when to stop (it flushes first): Ctrl-C on the terminal's process
+    # group or a SIGTERM must not kill the writer before the last batch is written
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:  # the server is gone
+            return
+        if message is None:
+            return
+        groups, errors = message
+        try:
+            conn.send(("ok", write_groups(Path(root), groups, errors)))
+        except Exception as exc:
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
 
 def to_frame(group: list[LoggedRequest]) -> pd.DataFrame:
