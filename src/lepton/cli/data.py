@@ -29,7 +29,8 @@ def _catalog() -> DataCatalog:
 @data_app.command("add")
 def add(
     path: Path = typer.Argument(
-        ..., help="file (csv, tsv, parquet, jsonl, json, xlsx, txt) or folder"
+        ...,
+        help="file (csv, tsv, parquet, jsonl, json, xlsx, txt, npz image arrays) or folder",
     ),
     name: str = typer.Option(..., "--name", "-n", help="dataset name"),
     target: str | None = typer.Option(None, "--target", "-t", help="label column"),
@@ -41,16 +42,21 @@ def add(
     """Ingest PATH as a new immutable version of NAME (same content → same version)."""
     started = time.perf_counter()
     with err_console.status(f"reading and profiling {path} …"):
-        version, created = _catalog().add(
-            path, name=name, target=target, format=format, encoding=encoding
-        )
+        if format == "npz" or (format is None and path.suffix.lower() == ".npz"):
+            added = _catalog().add_arrays(path, name=name, target=target)  # train (+ NAME-test)
+        else:
+            added = [
+                _catalog().add(path, name=name, target=target, format=format, encoding=encoding)
+            ]
     elapsed = time.perf_counter() - started
-    verb = "added" if created else "unchanged, already stored as"
-    console.print(
-        f"[green]{verb}[/] [bold]{version.ref}[/]: {version.n_rows:,} rows × {version.n_cols} columns"
-        f"{f', target {version.target}' if version.target else ''} ({elapsed:.2f} s)"
-    )
-    _print_warnings(version.profile.warnings)
+    for version, created in added:
+        verb = "added" if created else "unchanged, already stored as"
+        console.print(
+            f"[green]{verb}[/] [bold]{version.ref}[/]: {version.n_rows:,} rows × "
+            f"{version.n_cols} columns"
+            f"{f', target {version.target}' if version.target else ''} ({elapsed:.2f} s)"
+        )
+        _print_warnings(version.profile.warnings)
 
 
 @data_app.command("list")

@@ -88,16 +88,56 @@ class DataCatalog:
     ) -> tuple[DatasetVersion, bool]:
         """Ingest a file or folder as a new version of ``name`` (``created`` is False if unchanged)."""
         validate_name(name, kind="dataset name")
+        if format == "npz" or (format is None and Path(path).suffix.lower() == ".npz"):
+            return self.add_arrays(path, name=name, target=target)[0]
         source = read_source(path, format=format, encoding=encoding)
-        return self._publish(
-            name,
-            source.frame,
-            target=target,
-            recipe=None,
-            parent=None,
-            source=str(Path(path).resolve()),
-            image_root=_image_root(source),
-        )
+        return self._publish_source(source, name, target, str(Path(path).resolve()))
+
+    def add_arrays(
+        self, path: str | Path, *, name: str, target: str | None = None
+    ) -> list[tuple[DatasetVersion, bool]]:
+        """Ingest an ``.npz`` of images and labels; a test part becomes ``NAME-test``.
+
+        Every part is read and checked before anything is published, so a bad array
+        leaves no version behind.
+        """
+        from lepton.data.arrays import read_npz
+
+        validate_name(name, kind="dataset name")
+        parts = read_npz(Path(path).expanduser(), first_only=False)
+        try:
+            out = []
+            for part in parts:
+                suffix = part.format.partition(":")[2]
+                part_name = validate_name(
+                    name if suffix in ("", "train") else f"{name}-{suffix}", kind="dataset name"
+                )
+                where = f"{Path(path).resolve()}{f' ({suffix})' if suffix else ''}"
+                out.append(self._publish_source(part, part_name, target, where))
+            return out
+        finally:
+            for part in parts:
+                if part.scratch is not None:
+                    shutil.rmtree(part.scratch, ignore_errors=True)
+
+    def _publish_source(
+        self, source: SourceData, name: str, target: str | None, origin: str
+    ) -> tuple[DatasetVersion, bool]:
+        if source.kind == "images" and target is None and "label" in source.frame.columns:
+            target = "label"  # an image source's label is its class folder: the obvious target
+        try:
+            return self._publish(
+                name,
+                source.frame,
+                target=target,
+                recipe=None,
+                parent=None,
+                source=origin,
+                image_root=_image_root(source),
+            )
+        finally:
+            if source.scratch is not None:
+                shutil.rmtree(source.scratch, ignore_errors=True)
 
     def add_frame(
         self,
@@ -256,7 +296,9 @@ class DataCatalog:
 
 
 def _image_root(source: SourceData) -> Path | None:
-    return Path(source.path) if source.kind == "images" else None
+    if source.kind != "images":
+        return None
+    return source.scratch or Path(source.path)
 
 
 def _content_hash(

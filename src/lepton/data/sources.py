@@ -3,7 +3,9 @@
 Tables: CSV, TSV, Parquet, JSON Lines, JSON (records), Excel. Folders:
 ``root/<class>/<image>`` becomes a table of image paths (relative to ``root``),
 labels and sizes; ``root/<class>/<file>.txt`` a table of texts and labels. A
-single ``.txt`` file is one text per line.
+single ``.txt`` file is one text per line. An ``.npz`` array file of images and
+labels is written out as ``<class>/<n>.png`` files in a scratch folder and then read
+exactly like an image folder, so both reach the catalog (and training) the same way.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ TABLE_FORMATS = {
     ".txt": "text",
 }
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
-FORMATS = sorted(set(TABLE_FORMATS.values()) | {"images", "text-folder"})
+# 16/32-bit integer and float images: converting them to 8 bits would silently clip values
+UNSUPPORTED_IMAGE_MODES = {"I", "F", "I;16", "I;16B", "I;16L", "I;16N"}
+FORMATS = sorted(set(TABLE_FORMATS.values()) | {"images", "text-folder", "npz"})
 
 
 @dataclass
@@ -42,6 +46,7 @@ class SourceData:
     format: str
     path: Path
     kind: str  # "table" | "images" | "text"
+    scratch: Path | None = None  # a temporary folder the reader made; the caller removes it
 
 
 def read_source(
@@ -53,6 +58,10 @@ def read_source(
         raise DataError(f"{source}: no such file or folder")
     if format is not None and format not in FORMATS:
         raise DataError(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}")
+    if format == "npz" or (format is None and source.suffix.lower() == ".npz"):
+        from lepton.data.arrays import read_npz
+
+        return read_npz(source)[0]
     if source.is_dir():
         fmt = format or _folder_format(source)
         frame = _read_images(source) if fmt == "images" else _read_text_folder(source)
@@ -240,8 +249,13 @@ def _read_images(root: Path) -> pd.DataFrame:
             with Image.open(path) as image:
                 image.load()  # decode fully: truncated files fail here, not at training time
                 width, height, mode = image.width, image.height, image.mode
-        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
             raise DataError(f"{path}: corrupt or unreadable image ({_first_line(exc)})") from None
+        if mode in UNSUPPORTED_IMAGE_MODES:
+            raise DataError(
+                f"{path}: image mode {mode} (16/32-bit) is not supported; "
+                "save it as 8-bit grayscale or RGB"
+            )
         rows.append(
             {
                 "image": rel.as_posix(),

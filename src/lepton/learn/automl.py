@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,10 @@ from lepton.learn.metrics import Metric, get_metric
 from lepton.learn.model import HEDGE_COUNTS, Member, TrainedModel
 from lepton.learn.search import EventHandler, Search, SearchResult
 from lepton.learn.tasks import infer_task
+from lepton.learn.text_plan import plan_text
+
+if TYPE_CHECKING:
+    from lepton.learn.vision.model import ImageModel
 
 MAX_ENSEMBLE_CANDIDATES = 20
 
@@ -45,6 +49,9 @@ MIN_TRAIN_ROWS = 10  # below this, cross-validated scores mean nothing
 
 class AutoML:
     """Finds the most accurate model the time budget allows for one target column."""
+
+    model_: TrainedModel | ImageModel
+    validation_how_: str | None = None  # set when validation is not k-fold CV (images)
 
     def __init__(
         self,
@@ -91,6 +98,11 @@ class AutoML:
                 f"unknown model famil(ies) {unknown}; choose from {list(FAMILY_NAMES)}"
             )
         self.notes_: list[str] = []
+        image_column = _image_column(frame, self.target, self.column_kinds)
+        if image_column is not None:  # image classification: a CNN, not the tabular search
+            from lepton.learn.vision.automl import fit_images
+
+            return fit_images(self, frame, image_column)
         labelled = frame[frame[self.target].notna()]
         if len(labelled) < len(frame):
             self.notes_.append(f"dropped {len(frame) - len(labelled)} rows with no target value")
@@ -99,7 +111,15 @@ class AutoML:
         metric = get_metric(self.metric, target.task)
         features = labelled.drop(columns=[self.target]).reset_index(drop=True)
         kinds = self.column_kinds or _infer_kinds(features)
-        encoder = FeatureEncoder(kinds).fit(features)
+        families, embed = plan_text(
+            features,
+            kinds,
+            families,
+            explicit=self.families is not None,
+            time_limit=self.time_limit,
+            notes=self.notes_,
+        )
+        encoder = FeatureEncoder(kinds, embed_text=embed).fit(features)
         self.notes_ += encoder.describe_drops()
         data = encoder.transform(features)
         n_folds = self._folds_for(y, target.task)
@@ -263,6 +283,23 @@ def _category_counts(
             np.add.at(table, (column[ok], y[ok]), 1.0)
         tables.append(table)
     return tables
+
+
+def _image_column(frame: pd.DataFrame, target: str, kinds: dict[str, str] | None) -> str | None:
+    """The column of image paths, if the table has one (the task is then image classification)."""
+    if kinds is not None:
+        return next((c for c, k in kinds.items() if k == "image_path" and c != target), None)
+    from lepton.data.schema import IMAGE_SUFFIXES
+
+    for column in frame.columns:
+        if column == target or not pd.api.types.is_object_dtype(frame[column]):
+            continue
+        head = frame[column].dropna().head(50)
+        if len(head) and all(
+            isinstance(v, str) and v.lower().endswith(IMAGE_SUFFIXES) for v in head
+        ):
+            return str(column)
+    return None
 
 
 def _infer_kinds(frame: pd.DataFrame) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -12,8 +12,11 @@ from lepton.errors import DataError
 from lepton.learn.metrics import get_metric, report
 from lepton.learn.model import TrainedModel
 
+if TYPE_CHECKING:
+    from lepton.learn.vision.model import ImageModel
 
-def evaluate(model: TrainedModel, frame: pd.DataFrame) -> dict[str, Any]:
+
+def evaluate(model: TrainedModel | ImageModel, frame: pd.DataFrame) -> dict[str, Any]:
     """Every task metric on labelled rows, plus a confusion matrix and calibration for classifiers."""
     if model.target_name not in frame.columns:
         raise DataError(f"evaluation data has no target column {model.target_name!r}")
@@ -29,8 +32,30 @@ def evaluate(model: TrainedModel, frame: pd.DataFrame) -> dict[str, Any]:
             "labels": [str(v) for v in model.labels],
             "counts": matrix.tolist(),
         }
+        out["per_class"] = per_class(y, pred.argmax(axis=1), model.labels)
         out["calibration"] = calibration(y, pred)
     return out
+
+
+def per_class(
+    y: NDArray[np.int64], predicted: NDArray[Any], labels: list[Any]
+) -> list[dict[str, Any]]:
+    """Precision, recall, F1 and support of every class (where a macro average hides one)."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y, predicted, labels=np.arange(len(labels)), zero_division=0
+    )
+    return [
+        {
+            "label": str(label),
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1": float(f1[i]),
+            "support": int(support[i]),
+        }
+        for i, label in enumerate(labels)
+    ]
 
 
 def calibration(y: NDArray[np.int64], proba: NDArray[np.float64], bins: int = 10) -> dict[str, Any]:

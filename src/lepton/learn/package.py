@@ -20,7 +20,7 @@ import pickle
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -28,6 +28,10 @@ import lepton
 from lepton.errors import DataError, LeptonError
 from lepton.learn.features import FeatureEncoder
 from lepton.learn.model import TrainedModel
+from lepton.learn.text import MAX_TEXT_CHARS
+
+if TYPE_CHECKING:
+    from lepton.learn.vision.model import ImageModel
 
 FORMAT = "lepton.model/1"
 MANIFEST = "lepton.json"
@@ -48,11 +52,15 @@ def input_schema(
             if name in encoder.boolean_
             else "datetime"
             if name in encoder.datetime_
+            else "text"
+            if name in encoder.text_
             else "categorical"
         )
         entry: dict[str, Any] = {"name": name, "kind": kind, "nullable": True}
         if kind == "categorical":
             entry["categories"] = [str(v) for v in encoder.categorical_[name]]
+        if kind == "text":
+            entry["max_chars"] = MAX_TEXT_CHARS
         if frame is not None and name in frame.columns and kind == "numeric":
             values = pd.to_numeric(frame[name], errors="coerce")
             entry["min"], entry["max"] = float(values.min()), float(values.max())
@@ -79,7 +87,7 @@ def code_version() -> str:
 
 def write_package(
     folder: Path,
-    model: TrainedModel,
+    model: TrainedModel | ImageModel,
     *,
     metrics: dict[str, Any],
     lineage: dict[str, Any],
@@ -102,6 +110,13 @@ def write_package(
             "probabilities": True,
         }
     )
+    if not isinstance(model, TrainedModel):  # an image model: pixels in, one CNN
+        from lepton.learn.vision.model import image_manifest
+
+        manifest = image_manifest(model, output, metrics, lineage, code_version(), NATIVE)
+        manifest.update(extra or {})
+        (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, default=_json_default))
+        return manifest
     manifest = {
         "format": FORMAT,
         "task": model.task,
@@ -143,7 +158,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def load_native(folder: Path) -> TrainedModel:
+def load_native(folder: Path) -> TrainedModel | ImageModel:
     """Unpickle the native pipeline. Callers must only pass trusted folders."""
     path = folder / NATIVE
     if not path.is_file():
@@ -153,9 +168,9 @@ def load_native(folder: Path) -> TrainedModel:
             model = pickle.load(fh)
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
         raise LeptonError(f"model package {folder} is corrupt: {exc}") from exc
-    if not isinstance(model, TrainedModel):
+    if not isinstance(model, TrainedModel) and type(model).__name__ != "ImageModel":
         raise DataError(f"{path} does not hold a Lepton model")
-    return model
+    return model  # type: ignore[no-any-return]
 
 
 def _json_default(value: Any) -> Any:

@@ -7,7 +7,7 @@ monitor all go through it and never learn which library trained the model.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,11 +17,16 @@ from lepton.errors import LeptonError
 from lepton.learn.model import TrainedModel
 from lepton.learn.package import load_native, read_manifest
 
+if TYPE_CHECKING:
+    from lepton.learn.vision.model import ImageModel
+
 
 class Predictor:
     """Batch in, batch out, for a loaded model package."""
 
-    def __init__(self, model: TrainedModel, manifest: dict[str, Any], path: Path | None = None):
+    def __init__(
+        self, model: TrainedModel | ImageModel, manifest: dict[str, Any], path: Path | None = None
+    ):
         self.model = model
         self.manifest = manifest
         self.path = path
@@ -61,6 +66,11 @@ class Predictor:
         self, records: list[dict[str, Any]] | dict[str, list[Any]]
     ) -> NDArray[np.float64]:
         """Probabilities (n, k) or values (n,) for plain records; builds a DataFrame first."""
+        if not isinstance(self.model, TrainedModel):  # image records hold converted pixels
+            if isinstance(records, dict):
+                n = len(next(iter(records.values()), []))
+                records = [{k: v[i] for k, v in records.items()} for i in range(n)]
+            return self.model.predict_records(records)
         if isinstance(records, dict):
             frame = pd.DataFrame(records)
         else:

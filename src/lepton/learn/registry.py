@@ -7,6 +7,7 @@ verified every file's hash against the manifest written at publish time.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lepton.learn.onnx_predictor import OnnxPredictor
 from lepton.learn.package import load_native, read_manifest
@@ -14,6 +15,9 @@ from lepton.learn.predictor import Predictor
 from lepton.names import parse_ref
 from lepton.store.metadata.records import ModelVersionRecord
 from lepton.store.project import Project
+
+if TYPE_CHECKING:
+    from lepton.learn.vision.onnx_predictor import OnnxImagePredictor
 
 
 def resolve(project: Project, ref: str) -> ModelVersionRecord:
@@ -47,11 +51,17 @@ def load_predictor(project: Project, ref: str) -> tuple[Predictor, ModelVersionR
 
 def load_package_predictor(
     project: Project, ref: str
-) -> tuple[Predictor | OnnxPredictor, ModelVersionRecord]:
+) -> tuple[Predictor | OnnxPredictor | OnnxImagePredictor, ModelVersionRecord]:
     """The package's native pipeline, or its ONNX graph for packages that hold only that."""
     record = resolve(project, ref)
     folder = package_folder(project, record)
     manifest = read_manifest(folder)
     if "native" not in manifest.get("serving", {}):
+        from lepton.learn.vision.model import is_image_manifest
+
+        if is_image_manifest(manifest):
+            from lepton.learn.vision.onnx_predictor import OnnxImagePredictor
+
+            return OnnxImagePredictor.load(folder), record
         return OnnxPredictor.load(folder), record
     return Predictor(load_native(folder), manifest, folder), record

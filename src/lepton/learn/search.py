@@ -42,6 +42,8 @@ class SearchResult:
 def portfolio(families: list[str], n_rows: int, time_limit: float) -> list[str]:
     """Families in the order their defaults are tried: fast and strong first."""
     order = [
+        "text_tfidf",
+        "text_embedding",
         "lightgbm",
         "catboost",
         "xgboost",

@@ -19,6 +19,7 @@ import pandas as pd
 from lepton.data.catalog import DataCatalog, DatasetVersion
 from lepton.learn.automl import AutoML
 from lepton.learn.evaluation import evaluate, permutation_importance
+from lepton.learn.model import TrainedModel
 from lepton.learn.package import write_package
 from lepton.learn.search import EventHandler
 from lepton.names import validate_name
@@ -54,6 +55,8 @@ def train_dataset(
     catalog = DataCatalog(project)
     dataset = catalog.get(dataset_ref)
     target = target or dataset.target
+    if target is None and _is_image_dataset(dataset) and "label" in dataset.schema.names:
+        target = "label"  # an image folder's class folders are its labels
     if target is None:
         from lepton.errors import DataError
 
@@ -105,7 +108,8 @@ def train_dataset(
                 "metric": automl.metric_,
                 "value": best.score,
                 "n_folds": automl.n_folds_,
-                "how": (
+                "how": automl.validation_how_
+                or (
                     f"{automl.n_folds_}-fold "
                     f"{'stratified ' if automl.task_ != 'regression' else ''}cross-validation "
                     f"on {dataset.ref}: out-of-fold predictions of the final model"
@@ -116,8 +120,10 @@ def train_dataset(
         if test is not None:
             test_report = evaluate(model, test.to_pandas())
             metrics["test"] = {**test_report, "how": f"held-out dataset {test.ref}"}
-        importance_frame = test.to_pandas() if test is not None else frame
-        importance = permutation_importance(model, importance_frame, seed=seed)
+        importance: list[dict[str, Any]] = []
+        if isinstance(model, TrainedModel):  # pixels have no columns to permute
+            importance_frame = test.to_pandas() if test is not None else frame
+            importance = permutation_importance(model, importance_frame, seed=seed)
         lineage = {
             "dataset": dataset.ref,
             "dataset_version_id": dataset.id,
@@ -173,6 +179,10 @@ def train_dataset(
             error=str(exc) or type(exc).__name__,
         )
         raise
+
+
+def _is_image_dataset(dataset: DatasetVersion) -> bool:
+    return any(c.kind == "image_path" for c in dataset.schema.columns)
 
 
 def _flat_metrics(metrics: dict[str, Any]) -> dict[str, float]:

@@ -18,9 +18,11 @@ from lepton.errors import DataError
 from lepton.learn.package import read_manifest
 from lepton.learn.registry import load_predictor, package_folder
 from lepton.monitor.drift import DriftReport, FeatureDrift, detect_drift
+from lepton.monitor.image_drift import pixel_drift, reference_statistics, statistics_schema
 from lepton.monitor.logstore import PredictionStore, parse_window, strip_inputs
 from lepton.monitor.performance import live_metrics, metrics_over_time, training_metrics
 from lepton.monitor.quality import QualityReport, check_quality
+from lepton.monitor.text_drift import TextDrift, text_drift
 from lepton.serve.deployments import get_spec
 from lepton.store.project import Project
 
@@ -46,6 +48,7 @@ class MonitorSummary:
     prediction_drift: FeatureDrift | None = None
     quality: QualityReport | None = None
     performance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    text_drift: list[TextDrift] = field(default_factory=list)  # text columns only
 
     def headline(self) -> dict[str, Any]:
         """Flat numbers for alerts, JSON output and the report's summary block."""
@@ -68,6 +71,8 @@ class MonitorSummary:
             out["drifted_features"] = [f.name for f in self.drift.features if f.drifted]
         if self.prediction_drift is not None:
             out["prediction_drift"] = self.prediction_drift.drifted
+        if self.text_drift:
+            out["text_drifted_columns"] = [t.name for t in self.text_drift if t.drifted]
         for row in self.performance.itertuples():
             out[f"live_{row.metric}_v{row.version}"] = row.live
         return out
@@ -117,6 +122,16 @@ def summarize(
     if columns:
         summary.drift = detect_drift(reference[columns], current[columns], kinds=kinds)
     summary.quality = check_quality(schema, current)
+    drift_reference = reference
+    if "preprocessing" in manifest:  # an image model: inputs are logged as pixel statistics
+        drift_reference = _image_reference(manifest, reference)
+        summary.drift = pixel_drift(drift_reference, current)
+        summary.quality = check_quality(statistics_schema(current), current)
+    summary.text_drift = [
+        text_drift(c["name"], reference[c["name"]], current[c["name"]])
+        for c in schema
+        if c["kind"] == "text" and c["name"] in current.columns and c["name"] in reference.columns
+    ]
     summary.prediction_drift = _prediction_drift(project, spec.model, spec.primary, reference, log)
 
     labels = manifest["output_schema"].get("labels", [])
@@ -127,7 +142,7 @@ def summarize(
     )
     over_time = metrics_over_time(labelled, manifest["task"], labels, bucket=_bucket(log))
     latency = per_request[["ts", "latency_ms", "version"]].reset_index(drop=True)
-    return summary, MonitorData(reference, current, latency, over_time)
+    return summary, MonitorData(drift_reference, current, latency, over_time)
 
 
 def _reference(project: Project, manifest: dict[str, Any], columns: list[str]) -> pd.DataFrame:
@@ -138,6 +153,15 @@ def _reference(project: Project, manifest: dict[str, Any], columns: list[str]) -
     if len(frame) > MAX_REFERENCE_ROWS:
         frame = frame.sample(MAX_REFERENCE_ROWS, random_state=0)
     return frame[[c for c in columns if c in frame.columns]].reset_index(drop=True)
+
+
+def _image_reference(manifest: dict[str, Any], reference: pd.DataFrame) -> pd.DataFrame:
+    """Pixel statistics of the training images, computed as the server computes them."""
+    from lepton.learn.vision.preprocess import Preprocessing
+
+    column = manifest["input_schema"][0]["name"]
+    pre = Preprocessing.from_dict(manifest["preprocessing"])
+    return reference_statistics(reference, column, pre)
 
 
 def _prediction_drift(

@@ -36,6 +36,12 @@ from lepton.optimize.trees import (
 TREE_FAMILIES = ("lightgbm", "xgboost", "catboost")
 DENSE_FAMILIES = ("linear", "random_forest", "extra_trees", "knn")
 FP32_TOLERANCE = 1e-5
+TEXT_REFUSAL = (
+    "text column(s) {columns}: the text pipeline (scikit-learn TF-IDF tokenisation with "
+    "char_wb n-grams, MiniLM sentence embeddings and their PCA) has no exact ONNX "
+    "counterpart here (skl2onnx has no char_wb analyzer and its regex tokenizer is not "
+    "verified to split text as scikit-learn does), so text models stay native"
+)
 
 
 class ExportError(LeptonError):
@@ -63,6 +69,8 @@ def export_model(
     for m in chosen:
         if m.family not in TREE_FAMILIES + DENSE_FAMILIES + ("mlp",):
             problems.append(f"{m.name}: family {m.family!r} has no ONNX exporter")
+    if getattr(model.encoder, "text_", None):
+        problems.append(TEXT_REFUSAL.format(columns=", ".join(map(repr, model.encoder.text_))))
     if problems:
         raise ExportError(
             "cannot export to ONNX: " + "; ".join(problems) + "; keep the native predictor"

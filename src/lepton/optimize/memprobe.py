@@ -35,12 +35,12 @@ def main(kind: str, folder: str, sample: str) -> None:
     peak = [baseline]
     done = threading.Event()
 
-    def sample() -> None:
+    def watch() -> None:
         while not done.is_set():
             peak[0] = max(peak[0], _rss_mib())
             time.sleep(0.001)
 
-    sampler = threading.Thread(target=sample, daemon=True)
+    sampler = threading.Thread(target=watch, daemon=True)
     sampler.start()
     if kind == "native":
         from lepton.learn.predictor import Predictor

@@ -22,6 +22,7 @@ import pandas as pd
 
 from lepton.data.catalog import DataCatalog
 from lepton.errors import LeptonError
+from lepton.learn.model import TrainedModel
 from lepton.learn.package import load_native, read_manifest
 from lepton.learn.registry import package_folder, resolve
 from lepton.optimize.export import FP32_TOLERANCE
@@ -67,21 +68,39 @@ def optimize(
     model = load_native(folder)
     heldout, train, label = _frames(project, record, test_ref)
     with tempfile.TemporaryDirectory(prefix="lepton-opt-") as tmp:
-        result = optimize_model(
-            model,
-            manifest,
-            folder,
-            heldout,
-            Path(tmp),
-            train=train,
-            max_metric_drop=max_metric_drop,
-            objective=objective,
-            tolerance=tolerance,
-            heldout_label=label,
-            measure_memory=measure_memory,
-            measure_seconds=measure_seconds,
-            on_progress=on_progress,
-        )
+        if not isinstance(model, TrainedModel):  # an image CNN: its own exporter and variants
+            from lepton.optimize.images import optimize_image_model
+
+            result = optimize_image_model(
+                model,
+                manifest,
+                folder,
+                heldout,
+                Path(tmp),
+                train=train,
+                max_metric_drop=max_metric_drop,
+                objective=objective,
+                tolerance=tolerance,
+                heldout_label=label,
+                measure_seconds=measure_seconds,
+                on_progress=on_progress,
+            )
+        else:
+            result = optimize_model(
+                model,
+                manifest,
+                folder,
+                heldout,
+                Path(tmp),
+                train=train,
+                max_metric_drop=max_metric_drop,
+                objective=objective,
+                tolerance=tolerance,
+                heldout_label=label,
+                measure_memory=measure_memory,
+                measure_seconds=measure_seconds,
+                on_progress=on_progress,
+            )
         parent_ref = {"model": record.name, "version": record.version}
         write_manifests(result, manifest, parent_ref)
         registered, parent = _publish(project, record, result, parent_ref)

@@ -7,13 +7,15 @@ from lepton.learn.onnx_predictor import OnnxPredictor
 from lepton.learn.package import read_manifest
 from lepton.learn.predictor import Predictor
 from lepton.learn.registry import load_predictor, package_folder, resolve
+from lepton.learn.vision.model import is_image_manifest
+from lepton.learn.vision.onnx_predictor import OnnxImagePredictor
 from lepton.store.metadata.records import ModelVersionRecord
 from lepton.store.project import Project
 
 
 def load_serving_predictor(
     project: Project, ref: str, *, threads: int = 1
-) -> tuple[Predictor | OnnxPredictor, ModelVersionRecord]:
+) -> tuple[Predictor | OnnxPredictor | OnnxImagePredictor, ModelVersionRecord]:
     """The predictor for ``ref``'s chosen variant (``lepton optimize``), or the native one.
 
     The record returned is the version ``ref`` resolves to (the parent), so deployments
@@ -32,4 +34,6 @@ def load_serving_predictor(
         raise StoreError(
             f"{variant.name}@{variant.version} is not a variant of {record.name}@{record.version}"
         )
+    if is_image_manifest(manifest):
+        return OnnxImagePredictor.load(folder, threads=threads), record
     return OnnxPredictor.load(folder, threads=threads), record

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from lepton.errors import LeptonError, NotFoundError
 from lepton.serve.batching import AdaptiveBatcher
 from lepton.serve.deployments import DeploymentSpec
+from lepton.serve.images import ImageValidator, is_image_schema
 from lepton.serve.metrics import ServerMetrics
 from lepton.serve.validation import InputValidator
 from lepton.store.project import Project
@@ -70,7 +71,7 @@ class VersionWorker:
     model: str
     version: int
     predictor: Any
-    validator: InputValidator
+    validator: InputValidator | ImageValidator
     batcher: AdaptiveBatcher
     labels: list[Any] | None
     variant: str
@@ -215,7 +216,9 @@ class ServingState:
             spec.model,
             record.version,
             predictor,
-            InputValidator(schema, reject_unknown_categories=spec.reject_unknown_categories),
+            ImageValidator(schema)
+            if is_image_schema(schema)
+            else InputValidator(schema, reject_unknown_categories=spec.reject_unknown_categories),
             batcher,
             labels,
             variant,

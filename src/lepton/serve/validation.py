@@ -13,6 +13,7 @@ from typing import Any
 
 from lepton.errors import LeptonError
 
+MAX_TEXT_CHARS = 20_000  # same limit as training (lepton.learn.text.MAX_TEXT_CHARS)
 _TRUE = {"true", "yes", "1", "y", "t"}
 _FALSE = {"false", "no", "0", "n", "f"}
 
@@ -120,6 +121,8 @@ class InputValidator:
                 field=column.name,
                 row=row,
             )
+        if kind == "text":
+            return _text(column, value, row)
         if kind == "datetime":
             if not isinstance(value, str):
                 raise RequestError(
@@ -148,3 +151,27 @@ class InputValidator:
                 row=row,
             )
         return text
+
+
+def _text(column: _Column, value: Any, row: int) -> str:
+    """Free text: a JSON string, not blank (nothing to predict from), not over the limit."""
+    if not isinstance(value, str):
+        raise RequestError(
+            f"column {column.name!r} expects text (a JSON string), got {type(value).__name__}",
+            field=column.name,
+            row=row,
+        )
+    if not value.strip():
+        raise RequestError(
+            f"column {column.name!r} is empty: send the text to classify",
+            field=column.name,
+            row=row,
+        )
+    if len(value) > MAX_TEXT_CHARS:
+        raise PayloadTooLarge(
+            f"column {column.name!r} holds {len(value):,} characters; the limit is "
+            f"{MAX_TEXT_CHARS:,} (shorten or split the text)",
+            field=column.name,
+            row=row,
+        )
+    return value

@@ -13,7 +13,10 @@ FAMILY_NAMES = (
     "random_forest",
     "linear",
     "knn",
+    "text_tfidf",
+    "text_embedding",
 )
+TEXT_FAMILIES = ("text_tfidf", "text_embedding")  # need a text column (lepton.learn.text)
 
 
 def get_family(name: str) -> Family:
@@ -34,6 +37,10 @@ def get_family(name: str) -> Family:
         from lepton.learn.families.mlp_family import MLPFamily
 
         return MLPFamily()
+    if name in TEXT_FAMILIES:
+        from lepton.learn.families import text_families as tx
+
+        return tx.TfidfTextFamily() if name == "text_tfidf" else tx.EmbeddingTextFamily()
     from lepton.learn.families import sklearn_families as sk
 
     by_name: dict[str, Family] = {
@@ -49,4 +56,4 @@ def get_family(name: str) -> Family:
     return by_name[name]
 
 
-__all__ = ["FAMILY_NAMES", "Family", "FitResult", "TaskInfo", "get_family"]
+__all__ = ["FAMILY_NAMES", "TEXT_FAMILIES", "Family", "FitResult", "TaskInfo", "get_family"]

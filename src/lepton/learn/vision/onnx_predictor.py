@@ -1,0 +1,88 @@
+"""An image package's ONNX graph behind the ``Predictor`` interface (no pickle: safe to load).
+
+The graph takes ``pixels`` uint8 [N, H, W, C] — already decoded, converted and resized by
+``lepton.learn.vision.preprocess`` — and does the normalisation, the network and the
+temperature-scaled softmax itself, so it answers exactly as the native model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from lepton.errors import LeptonError
+from lepton.learn.onnx_predictor import session_options
+from lepton.learn.package import ONNX, read_manifest
+from lepton.learn.vision.preprocess import Preprocessing, load_paths
+
+INPUT = "pixels"
+BATCH = 512
+
+
+class OnnxImagePredictor:
+    """``predict_records`` (server), ``predict_pixels`` and ``predict_raw`` (frames of paths)."""
+
+    def __init__(self, session: Any, manifest: dict[str, Any], path: Path | None = None) -> None:
+        self.session = session
+        self.manifest = manifest
+        self.path = path
+        self.preprocessing = Preprocessing.from_dict(manifest["preprocessing"])
+        self.image_column = str(manifest["input_schema"][0]["name"])
+
+    @classmethod
+    def load(cls, folder: str | Path, *, threads: int = 1) -> OnnxImagePredictor:
+        import onnxruntime as ort
+
+        path = Path(folder)
+        manifest = read_manifest(path)
+        graph = path / manifest.get("serving", {}).get("onnx", ONNX)
+        if not graph.is_file():
+            raise LeptonError(f"model package {path} has no ONNX graph ({graph.name})")
+        session = ort.InferenceSession(
+            str(graph), session_options(threads), providers=["CPUExecutionProvider"]
+        )
+        return cls(session, manifest, path)
+
+    @property
+    def task(self) -> str:
+        return str(self.manifest["task"])
+
+    @property
+    def labels(self) -> list[Any]:
+        return list(self.manifest["output_schema"].get("labels", []))
+
+    @property
+    def input_columns(self) -> list[str]:
+        return [self.image_column]
+
+    @property
+    def variant(self) -> str:
+        return str(self.manifest.get("variant", {}).get("name", "onnx"))
+
+    def predict_pixels(self, pixels: NDArray[np.uint8]) -> NDArray[np.float64]:
+        parts = [
+            self.session.run(None, {INPUT: np.ascontiguousarray(pixels[i : i + BATCH])})[0]
+            for i in range(0, len(pixels), BATCH)
+        ]
+        proba = np.concatenate(parts).astype(np.float64)
+        return np.asarray(proba / proba.sum(axis=1, keepdims=True), dtype=np.float64)
+
+    def predict_records(self, records: list[dict[str, Any]]) -> NDArray[np.float64]:
+        return self.predict_pixels(np.stack([r[self.image_column] for r in records]))
+
+    def predict_raw(self, frame: pd.DataFrame) -> NDArray[np.float64]:
+        pre = self.preprocessing
+        paths = [str(p) for p in frame[self.image_column]]
+        return self.predict_pixels(load_paths(paths, pre.size, pre.mode))
+
+    def predict_proba(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(self.predict_raw(frame), columns=self.labels, index=frame.index)
+
+    def predict(self, frame: pd.DataFrame) -> pd.Series:
+        codes = self.predict_raw(frame).argmax(axis=1)
+        values = np.asarray(self.labels, dtype=object)[codes]
+        return pd.Series(values, index=frame.index, name=str(self.manifest["target"]))
