@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from lepton.errors import DataError
-from lepton.monitor.logstore import PredictionStore, parse_window, strip_inputs
 from lepton.monitor.performance import live_metrics
 from lepton.serve.predlog import LoggedRequest, PredictionLog
+from lepton.store.predictions import PredictionStore, parse_window, strip_inputs
 
 
 def _log(root: Path, n_requests: int = 10, version: int = 1) -> list[str]:

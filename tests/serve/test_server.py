@@ -230,7 +230,9 @@ def test_graceful_shutdown_flushes_every_acknowledged_prediction(served: ServedP
     assert set(primary.request_id) == set(acknowledged) and len(primary) == 30 * 4
 
 
-def test_feedback_attaches_ground_truth_by_request_id(served: ServedProject, server: Server) -> None:
+def test_feedback_attaches_ground_truth_by_request_id(
+    served: ServedProject, server: Server
+) -> None:
     client = server.client(served.keys["predict"])
     answer = client.post(PREDICT, json={"records": _records(served, 2)}).json()
     rid = answer["request_id"]

@@ -115,8 +115,8 @@ def feedback_command(
 ) -> None:
     """Attach ground truth to logged predictions by request_id (idempotent)."""
     from lepton.data.sources import read_source
-    from lepton.monitor.logstore import PredictionStore
     from lepton.serve.deployments import get_spec
+    from lepton.store.predictions import PredictionStore
     from lepton.store.project import Project
 
     project = Project.open()

@@ -27,8 +27,8 @@ from lepton.learn.metrics import get_metric
 from lepton.learn.package import read_manifest
 from lepton.learn.registry import load_predictor, package_folder
 from lepton.learn.training import train_dataset
-from lepton.monitor.logstore import PredictionStore, strip_inputs
 from lepton.serve.deployments import deploy, get_spec, promote
+from lepton.store.predictions import PredictionStore, strip_inputs
 from lepton.store.project import Project
 
 MIN_LABELLED_ROWS = 20

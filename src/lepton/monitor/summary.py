@@ -19,11 +19,11 @@ from lepton.learn.package import read_manifest
 from lepton.learn.registry import load_predictor, package_folder
 from lepton.monitor.drift import DriftReport, FeatureDrift, detect_drift
 from lepton.monitor.image_drift import pixel_drift, reference_statistics, statistics_schema
-from lepton.monitor.logstore import PredictionStore, parse_window, strip_inputs
 from lepton.monitor.performance import live_metrics, metrics_over_time, training_metrics
 from lepton.monitor.quality import QualityReport, check_quality
 from lepton.monitor.text_drift import TextDrift, text_drift
 from lepton.serve.deployments import get_spec
+from lepton.store.predictions import PredictionStore, parse_window, strip_inputs
 from lepton.store.project import Project
 
 MAX_REFERENCE_ROWS = 50_000

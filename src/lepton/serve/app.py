@@ -27,7 +27,6 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lepton.errors import LeptonError
-from lepton.monitor.logstore import PredictionStore
 from lepton.serve import deployments as deploy_ops
 from lepton.serve.auth import KeyChecker
 from lepton.serve.batching import Overloaded, WorkerClosed
@@ -36,6 +35,7 @@ from lepton.serve.metrics import ServerMetrics
 from lepton.serve.predlog import LoggedRequest, PredictionLog
 from lepton.serve.runtime import LiveDeployment, ServingState, VersionWorker
 from lepton.serve.validation import PayloadTooLarge, RequestError
+from lepton.store.predictions import PredictionStore
 from lepton.store.project import Project
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
