@@ -23,6 +23,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from lepton.errors import LeptonError, NotFoundError
+from lepton.optimize import load_serving_predictor
 from lepton.serve.batching import AdaptiveBatcher
 from lepton.serve.deployments import DeploymentSpec
 from lepton.serve.images import ImageValidator, is_image_schema
@@ -35,17 +36,6 @@ log = logging.getLogger("lepton.serve")
 
 class NotReady(LeptonError):
     http_status = 503
-
-
-def load_serving_predictor(project: Project, ref: str) -> tuple[Any, Any]:
-    """The predictor a deployment should serve: the optimized variant when one is chosen."""
-    try:
-        from lepton.optimize import load_serving_predictor as optimized
-    except ImportError:  # the optimize layer is optional at runtime
-        from lepton.learn.registry import load_predictor
-
-        return load_predictor(project, ref)
-    return optimized(project, ref)
 
 
 def predict_fn(predictor: Any) -> Any:
