@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -77,3 +79,34 @@ def test_predict_records_agrees_with_predict_proba() -> None:
         assert np.max(np.abs(predictor.predict_records(columns) - proba)) < 1e-6
     onnx_labels = OnnxPredictor(graph.SerializeToString(), manifest).predict(frame)
     assert (onnx_labels.to_numpy() == model.predict(frame).to_numpy()).all()
+
+
+def test_members_without_an_exporter_are_dropped_in_a_variant_of_their_own(
+    tmp_path: Path,
+) -> None:
+    """One k-NN member must not keep the rest of the ensemble off ONNX."""
+    from dataclasses import replace
+
+    from lepton.optimize.variants import _exportable_subset
+
+    linear, knn = trained("binary", "linear"), trained("binary", "knn")
+    both = replace(
+        linear,
+        members=[replace(linear.members[0], weight=0.7), replace(knn.members[0], weight=0.3)],
+    )
+    with pytest.raises(ExportError, match="k-NN"):
+        export_model(both)
+    manifest = {
+        "input_schema": input_schema(both.encoder),
+        "task": "binary",
+        "output_schema": {"labels": both.labels},
+    }
+    notes: list[str] = []
+    features = heldout("binary").drop(columns="y")
+    built = _exportable_subset(both, manifest, features, 1e-5, tmp_path, notes)
+    assert built is not None, notes
+    variant, _ = built
+    assert variant.name == "onnx-fp32-exportable" and "knn" in variant.description
+    assert variant.max_abs_diff is not None and variant.max_abs_diff < 1e-5
+    assert variant.model is not None and [m.family for m in variant.model.members] == ["linear"]
+    assert variant.model.members[0].weight == pytest.approx(1.0)

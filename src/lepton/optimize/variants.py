@@ -156,15 +156,63 @@ def optimize_model(
         )
     except ExportError as exc:
         result.notes.append(f"onnx-fp32 not built: {exc}")
+        subset = _exportable_subset(model, manifest, features, tolerance, workdir, result.notes)
+        if subset is not None:
+            built.append(subset)
     if built:
-        fp32 = built[0][1]
-        built += _derived(model, manifest, fp32, features, train, workdir, result.notes, say)
+        base, fp32 = built[0][0].model or model, built[0][1]
+        built += _derived(base, manifest, fp32, features, train, workdir, result.notes, say)
     for variant, graph in built:
         _write_package(variant, graph, manifest, None)
         result.variants.append(variant)
     _measure_all(result, model, features, y, metric, workdir, measure_memory, measure_seconds, say)
     _choose(result)
     return result
+
+
+def _exportable_subset(
+    model: TrainedModel,
+    manifest: dict[str, Any],
+    features: pd.DataFrame,
+    tolerance: float,
+    workdir: Path,
+    notes: list[str],
+) -> tuple[Variant, onnx.ModelProto] | None:
+    """The ensemble without the members that cannot be exported, weights renormalised.
+
+    It is a different model from the parent, so it is verified against that reduced
+    ensemble run natively, and like every variant it only wins if the held-out metric
+    stays within the budget.
+    """
+    active = [m for m in model.members if m.weight > 0]
+    keep = []
+    for member in active:
+        try:
+            export_model(model, [member])
+        except ExportError:
+            continue
+        keep.append(member)
+    if not keep or len(keep) == len(active):
+        return None
+    total = sum(m.weight for m in keep)
+    members = [replace(m, weight=m.weight / total) for m in keep]
+    reduced = replace(model, members=members)
+    try:
+        graph, _ = export_model(reduced)
+        diff = verify(reduced, graph, manifest, features)
+        check_faithful(diff, tolerance, "the exportable-members graph")
+    except ExportError as exc:
+        notes.append(f"onnx-fp32-exportable not built: {exc}")
+        return None
+    dropped = ", ".join(m.name for m in active if m not in keep)
+    variant = _variant(
+        "onnx-fp32-exportable",
+        f"ensemble without {dropped} (weights renormalised), as one ONNX graph",
+        workdir,
+        diff,
+    )
+    variant.model = reduced
+    return variant, graph
 
 
 def _variant(name: str, description: str, workdir: Path, diff: float | None = None) -> Variant:
