@@ -302,14 +302,18 @@ def predict_command(
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise DataError(f"--output must end in .csv or .parquet, not {suffix or 'nothing'}")
-    frame = read_source(input_path).frame
+    source = read_source(input_path)
+    frame = source.frame
+    if source.kind == "images":  # a folder (or .npz) of images: paths relative to its root
+        root = source.scratch or source.path
+        frame["image"] = [str(root / p) for p in frame["image"]]
     out = frame.copy()
     if remote:
         from lepton.serve.client import Client
 
         with Client(remote, key) as client:
             scored = client.predict(model, frame)
-        source = f"{model}@{scored.attrs['version']} at {remote}"
+        origin = f"{model}@{scored.attrs['version']} at {remote}"
         for column in scored.columns:
             out[column] = scored[column].to_numpy()
     else:
@@ -317,7 +321,7 @@ def predict_command(
         from lepton.store.project import Project
 
         predictor, record = load_predictor(Project.open(), model)
-        source = f"{record.name}@{record.version}"
+        origin = f"{record.name}@{record.version}"
         target = predictor.manifest["target"]
         out[f"{target}_predicted"] = predictor.predict(frame).to_numpy()
         if predictor.task != "regression":
@@ -330,4 +334,8 @@ def predict_command(
     else:
         out.to_parquet(tmp, index=False)
     tmp.replace(output)
-    console.print(f"wrote {len(out)} predictions from {source} to {output}")
+    if source.scratch is not None:
+        import shutil
+
+        shutil.rmtree(source.scratch, ignore_errors=True)
+    console.print(f"wrote {len(out)} predictions from {origin} to {output}")

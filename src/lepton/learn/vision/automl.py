@@ -143,6 +143,7 @@ def fit_images(automl: AutoML, frame: pd.DataFrame, image_column: str) -> AutoML
             "train_rows": len(train_idx),
             "epochs": fit.epochs,
             "images_per_second": fit.images_per_second,
+            "threads": torch.get_num_threads(),
         }
     )
     automl.notes_ = notes
@@ -204,8 +205,10 @@ def _feasible(
         return portfolio[:MAX_PROXIES]  # small data: every shape fits, measuring costs more
     speeds: list[tuple[dict[str, Any], float]] = []
     probe_end = time.time() + PROBE_SHARE * max(end - time.time(), 0.0)
-    for params in sorted(portfolio, key=lambda p: p["width"] ** 2 * p["blocks"]):  # cheap first
-        if speeds and time.time() > probe_end:
+    ordered = sorted(portfolio, key=lambda p: p["width"] ** 2 * p["blocks"])  # cheap first
+    speeds.append((ordered[0], _choose_threads(family, pre, info, x_train, ordered[0], notes)))
+    for params in ordered[1:]:
+        if time.time() > probe_end:
             break  # shapes not measured in time are not tried
         net = family.build(params, pre.channels, info.n_classes, pre.mean, pre.std, pre.size)
         speeds.append((params, family.images_per_second(net, x_train, params)))
@@ -222,6 +225,33 @@ def _feasible(
         )
         return [fastest]
     return ok[:MAX_PROXIES]
+
+
+def _choose_threads(
+    family: CNNFamily,
+    pre: Preprocessing,
+    info: TaskInfo,
+    x_train: torch.Tensor,
+    params: dict[str, Any],
+    notes: list[str],
+) -> float:
+    """Train on ``THREADS`` threads unless one thread is measurably faster; returns images/s.
+
+    On a machine whose cores other processes share, OpenMP's two threads wait on each
+    other at every barrier; measured here that halved throughput. One probe each decides.
+    """
+    rates = {}
+    for threads in (THREADS, 1):
+        torch.set_num_threads(threads)
+        net = family.build(params, pre.channels, info.n_classes, pre.mean, pre.std, pre.size)
+        rates[threads] = family.images_per_second(net, x_train, params)
+    best = max(rates, key=lambda t: rates[t])
+    torch.set_num_threads(best)
+    notes.append(
+        f"torch threads: {best} ({', '.join(f'{t}: {r:.0f} images/s' for t, r in rates.items())}"
+        f" for w{params['width']}x{params['blocks']})"
+    )
+    return rates[best]
 
 
 def _proxy_search(
