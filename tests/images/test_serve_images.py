@@ -4,42 +4,22 @@ from __future__ import annotations
 
 import base64
 import io
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
 
 from tests.images.conftest import TrainedImages
-from tests.serve.conftest import Server, free_port
+from tests.serve.conftest import Server, start_server
 
 
 @pytest.fixture(scope="module")
 def server(trained: TrainedImages) -> Iterator[Server]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lepton", "serve", "--port", str(port), "--poll-seconds", "0.3"],
-        env=trained.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "lepton serve exited"
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    running = Server(url, proc)
+    running = start_server(trained.env)
     yield running
     running.stop()
 

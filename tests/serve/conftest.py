@@ -76,11 +76,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(served: ServedProject) -> Server:
+def start_server(env: dict[str, str]) -> Server:
+    """`lepton serve` for the project in ``env``, once /readyz answers 200."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "lepton", "serve", "--port", str(port), "--poll-seconds", "0.3"],
-        env=served.env,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -128,6 +129,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedProject]:
 
 @pytest.fixture(scope="session")
 def server(served: ServedProject) -> Iterator[Server]:
-    running = start_server(served)
+    running = start_server(served.env)
     yield running
     running.stop()

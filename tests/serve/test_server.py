@@ -217,7 +217,7 @@ def test_shadow_gets_a_copy_that_is_logged_never_returned(
 
 
 def test_graceful_shutdown_flushes_every_acknowledged_prediction(served: ServedProject) -> None:
-    own = start_server(served)
+    own = start_server(served.env)
     acknowledged = []
     with own.client(served.keys["predict"]) as client:
         for _ in range(30):

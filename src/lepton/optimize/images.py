@@ -23,21 +23,19 @@ import pandas as pd
 import torch
 from numpy.typing import NDArray
 
-from lepton.errors import LeptonError
-from lepton.learn.metrics import get_metric
 from lepton.learn.package import NATIVE, ONNX
 from lepton.learn.vision.model import ImageModel
 from lepton.learn.vision.onnx_predictor import INPUT, OnnxImagePredictor
 from lepton.optimize.export import FP32_TOLERANCE, ExportError, check_faithful
 from lepton.optimize.measure import BATCH, Measurement, latency_ms, metric_drop, throughput
 from lepton.optimize.variants import (
-    OBJECTIVES,
     OptimizeResult,
     Progress,
     Variant,
     _choose,
     _variant,
     _write_package,
+    labelled_heldout,
 )
 
 QUANTIZED_OPS = ["Conv", "MatMul", "Gemm"]
@@ -148,21 +146,10 @@ def optimize_image_model(
     on_progress: Progress | None = None,
 ) -> OptimizeResult:
     """Build every image variant, measure them with native, choose one (nothing published)."""
-    if objective not in OBJECTIVES:
-        raise LeptonError(
-            f"unknown objective {objective!r}; choose one of: {', '.join(OBJECTIVES)}"
-        )
+    heldout, y, metric = labelled_heldout(model, manifest, heldout, objective, "images")
     say = on_progress or (lambda _msg: None)
-    target = model.target_name
-    if target not in heldout.columns:
-        raise LeptonError(f"held-out images have no target column {target!r}")
-    heldout = heldout[heldout[target].notna()].reset_index(drop=True)
-    if heldout.empty:
-        raise LeptonError("no labelled held-out images to measure variants on")
-    y = model.target.encode(heldout[target])
     say(f"decoding {len(heldout):,} held-out images")
     pixels = model.pixels(heldout)
-    metric = get_metric(manifest.get("metrics", {}).get("cv", {}).get("metric"), model.task)
     result = OptimizeResult(
         [Variant("native", "the trained CNN (PyTorch pickle)", native_folder, "native")],
         "native",

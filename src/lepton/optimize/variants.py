@@ -22,6 +22,7 @@ import numpy as np
 import onnx
 import pandas as pd
 import torch
+from numpy.typing import NDArray
 
 from lepton.errors import LeptonError
 from lepton.learn.metrics import Metric, get_metric
@@ -119,20 +120,9 @@ def optimize_model(
     on_progress: Progress | None = None,
 ) -> OptimizeResult:
     """Build every variant that applies, measure all of them with native, choose one."""
-    if objective not in OBJECTIVES:
-        raise LeptonError(
-            f"unknown objective {objective!r}; choose one of: {', '.join(OBJECTIVES)}"
-        )
+    heldout, y, metric = labelled_heldout(model, manifest, heldout, objective, "rows")
     say = on_progress or (lambda _msg: None)
-    target = model.target_name
-    if target not in heldout.columns:
-        raise LeptonError(f"held-out rows have no target column {target!r}")
-    heldout = heldout[heldout[target].notna()].reset_index(drop=True)
-    if heldout.empty:
-        raise LeptonError("no labelled held-out rows to measure variants on")
-    y = model.target.encode(heldout[target])
-    features = heldout.drop(columns=[target])
-    metric = get_metric(manifest.get("metrics", {}).get("cv", {}).get("metric"), model.task)
+    features = heldout.drop(columns=[model.target_name])
     result = OptimizeResult(
         [Variant("native", "the trained pipeline (pickle)", native_folder, "native")],
         "native",
@@ -168,6 +158,25 @@ def optimize_model(
     _measure_all(result, model, features, y, metric, workdir, measure_memory, measure_seconds, say)
     _choose(result)
     return result
+
+
+def labelled_heldout(
+    model: Any, manifest: dict[str, Any], heldout: pd.DataFrame, objective: str, what: str
+) -> tuple[pd.DataFrame, NDArray[np.int64], Metric]:
+    """Check the request, keep the labelled held-out rows, and encode their labels."""
+    if objective not in OBJECTIVES:
+        raise LeptonError(
+            f"unknown objective {objective!r}; choose one of: {', '.join(OBJECTIVES)}"
+        )
+    target = model.target_name
+    if target not in heldout.columns:
+        raise LeptonError(f"held-out {what} have no target column {target!r}")
+    heldout = heldout[heldout[target].notna()].reset_index(drop=True)
+    if heldout.empty:
+        raise LeptonError(f"no labelled held-out {what} to measure variants on")
+    y = model.target.encode(heldout[target])
+    metric = get_metric(manifest.get("metrics", {}).get("cv", {}).get("metric"), model.task)
+    return heldout, y, metric
 
 
 def _exportable_subset(
