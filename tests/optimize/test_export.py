@@ -110,3 +110,33 @@ def test_members_without_an_exporter_are_dropped_in_a_variant_of_their_own(
     assert variant.max_abs_diff is not None and variant.max_abs_diff < 1e-5
     assert variant.model is not None and [m.family for m in variant.model.members] == ["linear"]
     assert variant.model.members[0].weight == pytest.approx(1.0)
+
+
+def test_strict_splits_become_inclusive_without_changing_a_decision() -> None:
+    """XGBoost's ``x < t`` is emitted as ``x <= below32(t)``: same answer for every float32."""
+    from lepton.optimize.trees import below32
+
+    rng = np.random.default_rng(0)
+    thresholds = np.concatenate([rng.normal(size=200), [0.0, -0.0, 1.0, 1e-30, -1e30]])
+    for t in thresholds.astype(np.float32):
+        near = np.nextafter(t, np.float32([-np.inf, np.inf]))
+        xs = np.concatenate([[t], near, rng.normal(size=50).astype(np.float32)]).astype(np.float32)
+        assert np.array_equal(xs < t, xs <= np.float32(below32(float(t))))
+
+
+def test_missing_values_take_each_split_s_learned_side() -> None:
+    """NaN in one input at a time (the others present): routed per node, as the booster does."""
+    for family in ("lightgbm", "xgboost", "catboost"):
+        model = trained("binary", family)
+        frame = heldout("binary").drop(columns=["y"]).iloc[10:].reset_index(drop=True)
+        for column in ("x1", "x2"):
+            holes = frame.copy()
+            holes.loc[::3, column] = np.nan
+            graph, _ = export_model(model)
+            assert verify(model, graph, _manifest(model), holes) < 1e-5
+        nodes = [n for n in graph.graph.node if n.op_type == "TreeEnsembleRegressor"]
+        assert nodes, "trees are exported as TreeEnsembleRegressor nodes"
+        for node in nodes:
+            attrs = {a.name: a for a in node.attribute}
+            assert set(attrs["nodes_modes"].strings) <= {b"BRANCH_LEQ", b"LEAF"}
+            assert not any(attrs["nodes_missing_value_tracks_true"].ints)

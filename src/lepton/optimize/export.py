@@ -103,8 +103,7 @@ def export_model(
 
     contributions: list[str] = []
     derived = DerivedFeatures(n_num, cards)
-    attrs = EnsembleAttributes()
-    tree_groups: list[tuple[int, float, int]] = []  # (first target, weight, n targets)
+    tree_groups: list[tuple[EnsembleAttributes, float]] = []  # one per fold model
     for member in chosen:
         share = member.weight / len(member.models)
         try:
@@ -113,7 +112,9 @@ def export_model(
                     group = _tree_group(
                         member.family, fitted, derived, k if model.task == "multiclass" else 1
                     )
-                    tree_groups.append((attrs.add_group(group), share, len(group.base)))
+                    attrs = EnsembleAttributes()
+                    attrs.add_group(group)
+                    tree_groups.append((attrs, share))
                     report.n_trees += len(group.trees)
                 how = "trees → TreeEnsembleRegressor"
             elif member.family == "mlp":
@@ -147,8 +148,8 @@ def export_model(
         )
 
     if tree_groups:
-        contributions.append(_tree_block(g, x, derived, attrs, tree_groups, model.task, k))
-        report.n_tree_nodes = len(attrs.nodes["nodes_nodeids"])
+        contributions.append(_tree_block(g, x, derived, tree_groups, model.task, k))
+        report.n_tree_nodes = sum(len(a.nodes["nodes_nodeids"]) for a, _ in tree_groups)
         report.n_derived_features = len(derived)
     total = contributions[0]
     for part in contributions[1:]:
@@ -290,15 +291,28 @@ def _tree_block(
     g: GraphBuilder,
     x: GraphInputs,
     derived: DerivedFeatures,
-    attrs: EnsembleAttributes,
-    groups: list[tuple[int, float, int]],
+    groups: list[tuple[EnsembleAttributes, float]],
     task: str,
     k: int,
 ) -> str:
-    """Derived category features, the one tree ensemble, and the per-fold link + weighted sum."""
-    blocks = [x.num] if x.n_num else []
+    """Derived category features, a tree ensemble per fold model, the link and weighted sum.
+
+    One ``TreeEnsembleRegressor`` per fold model rather than one with a target per fold:
+    with a single target onnxruntime keeps each leaf's value in the node itself, which
+    saves a memory access per tree.
+
+    The tree input is ``[numbers with NaN → -inf, numbers with NaN → +inf, derived]``: a
+    split that sends missing values to its true side (``x <= t``) reads the first copy,
+    every other numeric split the second, so no node needs a NaN check.
+    """
+    n = x.n_num
+    blocks = []
+    if n:
+        infinity = np.float32(np.inf)
+        blocks.append(g.op("Where", [x.isnan, g.const(-infinity, "neginf"), x.num]))
+        blocks.append(g.op("Where", [x.isnan, g.const(infinity, "posinf"), x.num]))
     offsets: dict[tuple[int, ...], int] = {}
-    position = x.n_num
+    position = 2 * n
     for columns, tables in derived.tables.items():
         sizes = [derived.cardinalities[c] + 1 for c in columns]
         key = g.op("Gather", [x.codes1, g.const(np.int64(columns[0]), "col")], axis=1)
@@ -309,26 +323,33 @@ def _tree_block(
         blocks.append(g.op("Gather", [g.const(matrix, "table"), key], axis=0))
         offsets[columns] = position
         position += matrix.shape[1]
-    layout = derived.layout()
-    remap = [offsets[cols] + pos for cols, pos in layout]
-    features = attrs.nodes["nodes_featureids"]
-    modes = attrs.nodes["nodes_modes"]
-    attrs.nodes["nodes_featureids"] = [
-        remap[f - x.n_num] if mode != "LEAF" and f >= x.n_num else f
-        for f, mode in zip(features, modes, strict=True)
-    ]
+    remap = [offsets[cols] + pos for cols, pos in derived.layout()]
     tree_input = blocks[0] if len(blocks) == 1 else g.op("Concat", blocks, axis=1)
-    margins = g.op(
-        "TreeEnsembleRegressor",
-        [tree_input],
-        domain="ai.onnx.ml",
-        n_targets=attrs.n_targets,
-        base_values=attrs.base_values,
-        aggregate_function="SUM",
-        post_transform="NONE",
-        **attrs.nodes,  # type: ignore[arg-type]
-    )
-    weights = np.array([w for _, w, _ in groups], dtype=np.float32)
+    outputs = []
+    for attrs, _ in groups:
+        nodes = attrs.nodes
+        tracks = nodes["nodes_missing_value_tracks_true"]
+        nodes["nodes_featureids"] = [
+            _tree_column(f, bool(track), n, remap) if mode != "LEAF" else f
+            for f, mode, track in zip(
+                nodes["nodes_featureids"], nodes["nodes_modes"], tracks, strict=True
+            )
+        ]
+        nodes["nodes_missing_value_tracks_true"] = [0] * len(tracks)
+        outputs.append(
+            g.op(
+                "TreeEnsembleRegressor",
+                [tree_input],
+                domain="ai.onnx.ml",
+                n_targets=attrs.n_targets,
+                base_values=attrs.base_values,
+                aggregate_function="SUM",
+                post_transform="NONE",
+                **nodes,  # type: ignore[arg-type]
+            )
+        )
+    margins = outputs[0] if len(outputs) == 1 else g.op("Concat", outputs, axis=1)
+    weights = np.array([w for _, w in groups], dtype=np.float32)
     n_groups = len(groups)
     if task == "multiclass":
         cube = g.op("Reshape", [margins, g.const(np.array([-1, n_groups, k], np.int64), "shape")])
@@ -340,6 +361,13 @@ def _tree_block(
         p0 = g.op("Sub", [g.const(np.float32(weights.sum()), "wsum"), p1])
         return g.op("Concat", [p0, p1], axis=1)
     return g.op("MatMul", [margins, g.const(weights.reshape(-1, 1), "w")])
+
+
+def _tree_column(feature: int, missing_true: bool, n_num: int, remap: list[int]) -> int:
+    """Where a split's feature sits in the tree input (see ``_tree_block``)."""
+    if feature >= n_num:
+        return remap[feature - n_num]
+    return feature if missing_true else feature + n_num
 
 
 def verify(

@@ -1,4 +1,4 @@
-"""Boosted trees (LightGBM, XGBoost, CatBoost) → one ONNX ``TreeEnsembleRegressor``.
+"""Boosted trees (LightGBM, XGBoost, CatBoost) → ONNX ``TreeEnsembleRegressor`` attributes.
 
 Written here rather than through the stock converters because the models use native
 categorical splits (and CatBoost CTRs), which those converters reject. Every split on
@@ -7,8 +7,15 @@ a category becomes a 0/1 *derived feature* looked up from the category code
 CTR splits are read off the model itself by probing every category code through
 ``calc_leaf_indexes``: exact, whatever the CTR formula.
 
-Thresholds are rounded *down* to float32 so that ``x <= t`` on float32 inputs decides
-exactly as the library did in double precision.
+Every branch is ``x <= t`` (XGBoost's ``x < t`` becomes ``x <= `` the float32 below
+``t``), with thresholds rounded *down* to float32 so that float32 inputs decide exactly
+as the library did in double precision. Where missing values go is not tracked per node
+either: a node that sends NaN to its true side reads a copy of its feature with NaN
+replaced by -inf, the others a copy with +inf (``export._tree_block`` wires them). One
+comparison and no NaN check per node is onnxruntime's fastest tree loop (its
+``same_mode_`` path without missing tracks). Together with one ensemble node per fold
+model (see ``export._tree_block``) this took the adult ensemble's 5,760 trees from
+0.94 to 0.50 ms per single row, predictions unchanged.
 """
 
 from __future__ import annotations
@@ -40,8 +47,9 @@ class Leaf:
 
 @dataclass
 class Branch:
+    """``x[feature] <= threshold`` goes to ``true``; NaN goes to ``true`` iff ``missing_true``."""
+
     feature: int  # column of the tree input: numbers first, then derived features
-    mode: str  # BRANCH_LEQ or BRANCH_LT
     threshold: float
     true: Node
     false: Node
@@ -58,6 +66,11 @@ def floor32(value: float) -> float:
     if float(f) > value:
         f = np.nextafter(f, np.float32(-np.inf))
     return float(f)
+
+
+def below32(value: float) -> float:
+    """The float32 just below ``value`` (a float32): ``x < t`` iff ``x <= below32(t)``."""
+    return float(np.nextafter(np.float32(value), np.float32(-np.inf)))
 
 
 @dataclass
@@ -96,7 +109,7 @@ def _set_split(
     derived: DerivedFeatures, column: int, in_set: NDArray[np.bool_], yes: Node, no: Node
 ) -> Branch:
     """``yes`` when the code's table entry is true: derived <= 0.5 means 'not in set'."""
-    return Branch(derived.add((column,), in_set), "BRANCH_LEQ", 0.5, no, yes)
+    return Branch(derived.add((column,), in_set), 0.5, no, yes)
 
 
 @dataclass
@@ -143,7 +156,7 @@ def from_lightgbm(booster: Any, derived: DerivedFeatures) -> tuple[TreeGroup, fl
         goes_left = bool(node.get("default_left")) if missing == "NaN" else threshold >= 0.0
         if feature >= n_num:
             raise UnsupportedModel("LightGBM numeric split on a categorical column")
-        return Branch(feature, "BRANCH_LEQ", floor32(threshold), left, right, goes_left)
+        return Branch(feature, floor32(threshold), left, right, goes_left)
 
     trees = [
         (convert(info["tree_structure"]), i % per_iteration)
@@ -180,7 +193,7 @@ def from_xgboost(
                     table[int(code) + 1] = True
             table[0] = missing_yes
             return _set_split(derived, column, table, yes, no)
-        return Branch(feature, "BRANCH_LT", float(np.float32(condition)), yes, no, missing_yes)
+        return Branch(feature, below32(float(condition)), yes, no, missing_yes)
 
     dumps = booster.get_dump(dump_format="json")
     trees = [(convert(json.loads(d)), i % n_outputs) for i, d in enumerate(dumps)]
@@ -299,7 +312,7 @@ def _oblivious(
     feature, threshold, missing_low = tests[depth]
     low = _oblivious(tests, leaves, depth + 1, index)
     high = _oblivious(tests, leaves, depth + 1, index | (1 << depth))
-    return Branch(feature, "BRANCH_LEQ", threshold, low, high, missing_low)
+    return Branch(feature, threshold, low, high, missing_low)
 
 
 # -- emission --------------------------------------------------------------------------------
@@ -371,7 +384,7 @@ class EnsembleAttributes:
                 continue
             true_id, false_id = next(counter), next(counter)
             n["nodes_featureids"].append(node.feature)
-            n["nodes_modes"].append(node.mode)
+            n["nodes_modes"].append("BRANCH_LEQ")
             n["nodes_values"].append(node.threshold)
             n["nodes_truenodeids"].append(true_id)
             n["nodes_falsenodeids"].append(false_id)
