@@ -7,6 +7,7 @@ import io
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -145,3 +146,30 @@ def test_monitor_summary_compares_logged_image_statistics(
     assert summary.drift is not None and summary.quality is not None
     assert "image_brightness" in {f.name for f in summary.drift.features}
     assert "image_brightness" in data.reference.columns
+
+
+def test_client_and_remote_cli_send_images_in_batches(
+    trained: TrainedImages, server: Server, cli: Any, tmp_path: Path
+) -> None:
+    from lepton import Client
+    from lepton.errors import LeptonError
+
+    files = _files(trained)[::3][:10]
+    assert len(files) == 10
+    images: list[str | Path | bytes] = [p for _, p in files[:9]] + [_png(files[9][1])]
+    with Client(server.url, trained.key) as client:
+        scored = client.predict_images("patterns", images, batch_size=4)
+        with pytest.raises(LeptonError, match="cannot read image"):
+            client.predict_images("patterns", [tmp_path / "missing.png"])
+    assert len(scored) == 10 and len(scored.attrs["request_ids"]) == 3  # 4 + 4 + 2
+    assert list(scored.columns) == ["prediction", "p_bar", "p_column", "p_dot"]
+    assert sum(scored["prediction"] == [label for label, _ in files]) >= 8
+    out = tmp_path / "scored.csv"
+    result = cli(
+        "predict", "patterns", str(trained.test_folder), "-o", str(out),
+        "--remote", server.url, "--key", trained.key,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    frame = pd.read_csv(out)
+    assert len(frame) == len(_files(trained))
+    assert (frame["prediction"] == frame["label"]).mean() >= 0.9

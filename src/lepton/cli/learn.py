@@ -312,7 +312,10 @@ def predict_command(
         from lepton.serve.client import Client
 
         with Client(remote, key) as client:
-            scored = client.predict(model, frame)
+            if source.kind == "images":
+                scored = client.predict_images(model, list(frame["image"]))
+            else:
+                scored = client.predict(model, frame)
         origin = f"{model}@{scored.attrs['version']} at {remote}"
         for column in scored.columns:
             out[column] = scored[column].to_numpy()

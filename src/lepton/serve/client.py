@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +15,9 @@ from lepton.errors import LeptonError
 
 class ServerError(LeptonError):
     """The server answered with an error; the message is the server's own."""
+
+
+IMAGES_PER_REQUEST = 64  # well under the server's per-request limit (256)
 
 
 class Client:
@@ -39,14 +44,31 @@ class Client:
 
     def predict(self, deployment: str, frame: pd.DataFrame) -> pd.DataFrame:
         """Predictions as a frame aligned with ``frame``: ``prediction`` (+ ``p_<label>``)."""
-        answer = self.predict_raw(deployment, frame)
-        out = pd.DataFrame({"prediction": answer["predictions"]}, index=frame.index)
-        if "probabilities" in answer:
-            probs = np.asarray(answer["probabilities"], dtype=float)
-            for j, label in enumerate(answer["labels"]):
-                out[f"p_{label}"] = probs[:, j]
-        out.attrs.update(request_id=answer["request_id"], version=answer["version"])
-        return out
+        return _frame([self.predict_raw(deployment, frame)], frame.index)
+
+    def predict_images(
+        self,
+        deployment: str,
+        images: Sequence[str | Path | bytes],
+        *,
+        batch_size: int = IMAGES_PER_REQUEST,
+    ) -> pd.DataFrame:
+        """Predictions for image files (paths) or encoded image bytes, one row per image.
+
+        Sent as multipart ``file`` parts, ``batch_size`` images per request, so a folder of
+        any size stays under the server's per-request limit; the server decodes, converts
+        and resizes each image exactly as in training.
+        """
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        answers = []
+        for start in range(0, len(images), batch_size):
+            parts = [
+                ("file", _upload(item, start + i))
+                for i, item in enumerate(images[start : start + batch_size])
+            ]
+            answers.append(self._call("POST", f"/v1/deployments/{deployment}/predict", files=parts))
+        return _frame(answers, pd.RangeIndex(len(images)))
 
     def deployments(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/v1/deployments")["deployments"])
@@ -54,9 +76,11 @@ class Client:
     def health(self) -> bool:
         return self._http.get("/healthz").status_code == 200
 
-    def _call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+    def _call(
+        self, method: str, path: str, body: Any = None, *, files: Any = None
+    ) -> dict[str, Any]:
         try:
-            response = self._http.request(method, path, json=body)
+            response = self._http.request(method, path, json=body, files=files)
         except httpx.HTTPError as exc:
             raise ServerError(f"could not reach {self.url}: {exc}") from exc
         if response.status_code >= 400:
@@ -70,3 +94,31 @@ class Client:
             raise ServerError(f"{response.status_code}: {message}")
         result: dict[str, Any] = response.json()
         return result
+
+
+def _frame(answers: list[dict[str, Any]], index: pd.Index) -> pd.DataFrame:
+    """One frame from one or more server answers (in order); version of the last answer."""
+    out = pd.DataFrame({"prediction": [p for a in answers for p in a["predictions"]]}, index=index)
+    if answers and "probabilities" in answers[0]:
+        probs = np.asarray([row for a in answers for row in a["probabilities"]], dtype=float)
+        for j, label in enumerate(answers[0]["labels"]):
+            out[f"p_{label}"] = probs[:, j]
+    if answers:
+        out.attrs.update(
+            request_id=answers[-1]["request_id"],
+            request_ids=[a["request_id"] for a in answers],
+            version=answers[-1]["version"],
+        )
+    return out
+
+
+def _upload(item: str | Path | bytes, position: int) -> tuple[str, bytes, str]:
+    """A multipart file part: (file name, bytes, content type)."""
+    if isinstance(item, bytes):
+        return (f"image-{position}", item, "application/octet-stream")
+    path = Path(item)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LeptonError(f"cannot read image {path}: {exc.strerror or exc}") from None
+    return (path.name, data, "application/octet-stream")
