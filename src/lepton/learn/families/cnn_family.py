@@ -8,7 +8,9 @@ the server feed exactly what training fed. Augmentation (random crop from a padd
 image, horizontal flips, optional small affine) runs batched on tensors. The learning
 rate follows the *clock* (warm-up, then cosine to zero at the deadline), so a run
 anneals properly whatever the budget; the best validation epoch is kept (early
-stopping, patience in epochs).
+stopping, patience in epochs — but only once the rate has come down: while it is high
+the validation loss wanders, and stopping there kept a half-trained 91% model on a
+30-minute Fashion-MNIST budget).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from torch import nn
 
 WARMUP_SHARE = 0.03
 PATIENCE_EPOCHS = 8
+PATIENCE_BELOW_LR = 0.3  # of the peak rate: early stopping only acts in the annealing tail
 EVAL_BATCH = 1024
 FULL_RES_BELOW = 24  # pixels: smaller inputs keep full resolution in the first stage
 
@@ -259,7 +262,7 @@ class CNNFamily:
             0,
             np.zeros((0, 0)),
         )
-        epoch, seen, stale, hit = 0, 0, 0, False
+        epoch, seen, stale, hit, progress = 0, 0, 0, False, 0.0
         while not hit:
             net.train()
             order = torch.randperm(len(x), generator=generator)
@@ -288,7 +291,7 @@ class CNNFamily:
                 best, stale = (val_loss, copy.deepcopy(net.state_dict()), epoch, proba), 0
             else:
                 stale += 1
-            if stale >= PATIENCE_EPOCHS:
+            if stale >= PATIENCE_EPOCHS and _schedule(progress) < PATIENCE_BELOW_LR:
                 break
         if best[1] is not None:
             net.load_state_dict(best[1])

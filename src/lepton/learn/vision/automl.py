@@ -8,7 +8,10 @@ question. The flow, all inside ``time_limit``:
    the training images) into a uint8 array; stratified holdout for validation;
 2. measure each candidate shape's training throughput on a few real steps and keep
    only shapes that can run enough epochs in the budget (``MIN_EPOCHS``);
-3. short proxy trials of the survivors on a subset choose width/depth (the search);
+3. short proxy trials of the survivors on a subset choose width/depth (the search) —
+   unless the budget buys ``FULL_EPOCHS`` of several shapes: then capacity is what is
+   short, not epochs, and the largest of those trains (short proxies on a subset always
+   favour the small nets that converge first);
 4. the chosen shape trains on every training image for the rest of the budget with a
    clock-driven schedule and early stopping; temperature is fitted on the holdout.
 """
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
 THREADS = 2
 SMALL_DATA = 2000  # images; below this training runs single-threaded
 MIN_EPOCHS = 10  # a shape that cannot see the data this often in the budget is too big
+FULL_EPOCHS = 30  # a shape that can see the data this often needs no more epochs
 PROBE_SHARE = 0.04  # of the budget, at most, for measuring training throughput
 PROXY_SHARE = 0.15  # of the budget left after decoding, split between proxy trials
 MAX_PROXIES = 3
@@ -217,6 +221,15 @@ def _feasible(
     ok = [p for p in portfolio if p in fast]  # back in portfolio order
     shown = ", ".join(f"w{p['width']}×{p['blocks']}: {ips:.0f}/s" for p, ips in speeds)
     notes.append(f"training throughput (images/s): {shown}")
+    roomy = [(p, ips) for p, ips in speeds if ips * final_seconds / len(x_train) >= FULL_EPOCHS]
+    if len(roomy) >= 2:
+        biggest, ips = max(roomy, key=lambda s: s[0]["width"] ** 2 * s[0]["blocks"])
+        notes.append(
+            f"the budget buys {FULL_EPOCHS}+ epochs of {len(roomy)} shapes: training the "
+            f"largest, w{biggest['width']}×{biggest['blocks']} "
+            f"(~{ips * final_seconds / len(x_train):.0f} epochs), without proxy trials"
+        )
+        return [biggest]
     if not ok:
         fastest = max(speeds, key=lambda s: s[1])[0]
         notes.append(
