@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from lepton.errors import DataError, LeptonError
 from lepton.learn.features import DATETIME_PARTS, _booleans, _date_parts
+from lepton.learn.package_view import RawOutputPredictor
 
 MISSING = "\x00<missing>"  # the category text for a missing value; never a real category
 _TRUE = {"true", "yes", "1", "y", "t"}
@@ -151,7 +152,7 @@ def _number(value: Any) -> float:
         return math.nan
 
 
-class OnnxPredictor:
+class OnnxPredictor(RawOutputPredictor):
     """A ``Predictor`` that runs the package's ONNX serving graph with onnxruntime."""
 
     def __init__(
@@ -190,22 +191,6 @@ class OnnxPredictor:
             raise LeptonError(f"model package {path} has no ONNX serving graph")
         return cls(path / relative, manifest, path, threads=threads)
 
-    @property
-    def task(self) -> str:
-        return str(self.manifest["task"])
-
-    @property
-    def labels(self) -> list[Any]:
-        return list(self.manifest["output_schema"].get("labels", []))
-
-    @property
-    def input_columns(self) -> list[str]:
-        return list(self.layout.columns)
-
-    @property
-    def variant(self) -> str:
-        return str(self.manifest.get("variant", {}).get("name", "onnx"))
-
     def run(self, feed: dict[str, NDArray[Any]]) -> NDArray[np.float64]:
         """Probabilities (n, k) or values (n,) for prepared graph inputs."""
         if len(feed["missing"]) == 0:
@@ -221,16 +206,3 @@ class OnnxPredictor:
 
     def predict_raw(self, frame: pd.DataFrame) -> NDArray[np.float64]:
         return self.run(self.layout.from_frame(frame))
-
-    def predict_proba(self, frame: pd.DataFrame) -> pd.DataFrame:
-        if self.task == "regression":
-            raise LeptonError("predict_proba is for classifiers; this model does regression")
-        return pd.DataFrame(self.predict_raw(frame), columns=self.labels, index=frame.index)
-
-    def predict(self, frame: pd.DataFrame) -> pd.Series:
-        raw = self.predict_raw(frame)
-        name = self.manifest.get("target")
-        if self.task == "regression":
-            return pd.Series(raw, index=frame.index, name=name)
-        values = np.asarray(self.labels, dtype=object)[raw.argmax(axis=1)]
-        return pd.Series(values, index=frame.index, name=name)

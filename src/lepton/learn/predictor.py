@@ -16,12 +16,13 @@ from numpy.typing import NDArray
 from lepton.errors import LeptonError
 from lepton.learn.model import TrainedModel
 from lepton.learn.package import load_native, read_manifest
+from lepton.learn.package_view import PackageView
 
 if TYPE_CHECKING:
     from lepton.learn.vision.model import ImageModel
 
 
-class Predictor:
+class Predictor(PackageView):
     """Batch in, batch out, for a loaded model package."""
 
     def __init__(
@@ -42,22 +43,6 @@ class Predictor:
                 "load it with trust=True only if you trust where it came from"
             )
         return cls(load_native(path), manifest, path)
-
-    @property
-    def task(self) -> str:
-        return str(self.manifest["task"])
-
-    @property
-    def labels(self) -> list[Any]:
-        return list(self.manifest["output_schema"].get("labels", []))
-
-    @property
-    def input_columns(self) -> list[str]:
-        return [c["name"] for c in self.manifest["input_schema"]]
-
-    @property
-    def variant(self) -> str:
-        return str(self.manifest.get("variant", {}).get("name", "native"))
 
     def predict(self, frame: pd.DataFrame) -> pd.Series:
         return self.model.predict(frame)

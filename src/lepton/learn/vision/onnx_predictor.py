@@ -17,13 +17,14 @@ from numpy.typing import NDArray
 from lepton.errors import LeptonError
 from lepton.learn.onnx_predictor import session_options
 from lepton.learn.package import ONNX, read_manifest
+from lepton.learn.package_view import RawOutputPredictor
 from lepton.learn.vision.preprocess import Preprocessing, load_paths
 
 INPUT = "pixels"
 BATCH = 512
 
 
-class OnnxImagePredictor:
+class OnnxImagePredictor(RawOutputPredictor):
     """``predict_records`` (server), ``predict_pixels`` and ``predict_raw`` (frames of paths)."""
 
     def __init__(self, session: Any, manifest: dict[str, Any], path: Path | None = None) -> None:
@@ -47,22 +48,6 @@ class OnnxImagePredictor:
         )
         return cls(session, manifest, path)
 
-    @property
-    def task(self) -> str:
-        return str(self.manifest["task"])
-
-    @property
-    def labels(self) -> list[Any]:
-        return list(self.manifest["output_schema"].get("labels", []))
-
-    @property
-    def input_columns(self) -> list[str]:
-        return [self.image_column]
-
-    @property
-    def variant(self) -> str:
-        return str(self.manifest.get("variant", {}).get("name", "onnx"))
-
     def predict_pixels(self, pixels: NDArray[np.uint8]) -> NDArray[np.float64]:
         parts = [
             self.session.run(None, {INPUT: np.ascontiguousarray(pixels[i : i + BATCH])})[0]
@@ -78,11 +63,3 @@ class OnnxImagePredictor:
         pre = self.preprocessing
         paths = [str(p) for p in frame[self.image_column]]
         return self.predict_pixels(load_paths(paths, pre.size, pre.mode))
-
-    def predict_proba(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame(self.predict_raw(frame), columns=self.labels, index=frame.index)
-
-    def predict(self, frame: pd.DataFrame) -> pd.Series:
-        codes = self.predict_raw(frame).argmax(axis=1)
-        values = np.asarray(self.labels, dtype=object)[codes]
-        return pd.Series(values, index=frame.index, name=str(self.manifest["target"]))
