@@ -9,9 +9,9 @@ lookup and the link, so it has more work to do) and against LightGBM itself.
 Treelite is not a Lepton dependency; install it into the venv first:
 
     .venv/bin/pip install treelite tl2cgen
-    .venv/bin/python benchmarks/treelite.py [--time-limit 60]
+    .venv/bin/python benchmarks/compiled_trees.py [--time-limit 60]
 
-Results: a table on stdout and ``benchmarks/results/treelite.json``.
+Results: a table on stdout and ``benchmarks/results/compiled_trees.json``.
 """
 
 from __future__ import annotations
@@ -150,8 +150,8 @@ def main() -> None:
         table.add_row(name, f"{timings[key]:.3f}", f"{timings[key] / onnx_ms:.2f}x")
     console.print(table)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "treelite.json").write_text(json.dumps(result, indent=1))
-    console.print(f"wrote {RESULTS / 'treelite.json'}")
+    (RESULTS / "compiled_trees.json").write_text(json.dumps(result, indent=1))
+    console.print(f"wrote {RESULTS / 'compiled_trees.json'}")
 
 
 if __name__ == "__main__":
