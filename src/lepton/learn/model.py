@@ -137,11 +137,9 @@ class TrainedModel:
         return base
 
     def predict_proba(self, frame: pd.DataFrame) -> pd.DataFrame:
-        if self.task == "regression":
-            from lepton.errors import LeptonError
+        from lepton.learn.package_view import proba_frame
 
-            raise LeptonError("predict_proba is for classifiers; this model does regression")
-        return pd.DataFrame(self.predict_raw(frame), columns=self.labels, index=frame.index)
+        return proba_frame(self.task, self.predict_raw(frame), self.labels, frame.index)
 
     def predict(self, frame: pd.DataFrame) -> pd.Series:
         raw = self.predict_raw(frame)

@@ -47,9 +47,7 @@ class RawOutputPredictor(PackageView):
         raise NotImplementedError
 
     def predict_proba(self, frame: pd.DataFrame) -> pd.DataFrame:
-        if self.task == "regression":
-            raise LeptonError("predict_proba is for classifiers; this model does regression")
-        return pd.DataFrame(self.predict_raw(frame), columns=self.labels, index=frame.index)
+        return proba_frame(self.task, self.predict_raw(frame), self.labels, frame.index)
 
     def predict(self, frame: pd.DataFrame) -> pd.Series:
         raw = self.predict_raw(frame)
@@ -58,3 +56,12 @@ class RawOutputPredictor(PackageView):
             return pd.Series(raw, index=frame.index, name=name)
         values = np.asarray(self.labels, dtype=object)[raw.argmax(axis=1)]
         return pd.Series(values, index=frame.index, name=name)
+
+
+def proba_frame(
+    task: str, raw: NDArray[np.float64], labels: list[Any], index: pd.Index
+) -> pd.DataFrame:
+    """Class probabilities as a frame (one column a label), or a clear error for regression."""
+    if task == "regression":
+        raise LeptonError("predict_proba is for classifiers; this model does regression")
+    return pd.DataFrame(raw, columns=labels, index=index)
