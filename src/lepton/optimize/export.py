@@ -112,9 +112,7 @@ def export_model(
                     group = _tree_group(
                         member.family, fitted, derived, k if model.task == "multiclass" else 1
                     )
-                    attrs = EnsembleAttributes()
-                    attrs.add_group(group)
-                    tree_groups.append((attrs, share))
+                    tree_groups.append((EnsembleAttributes.from_group(group), share))
                     report.n_trees += len(group.trees)
                 how = "trees → TreeEnsembleRegressor"
             elif member.family == "mlp":

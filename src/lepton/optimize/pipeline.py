@@ -68,23 +68,19 @@ def optimize(
     model = load_native(folder)
     heldout, train, label = _frames(project, record, test_ref)
     with tempfile.TemporaryDirectory(prefix="lepton-opt-") as tmp:
+        settings: dict[str, Any] = {
+            "train": train,
+            "max_metric_drop": max_metric_drop,
+            "objective": objective,
+            "tolerance": tolerance,
+            "heldout_label": label,
+            "measure_seconds": measure_seconds,
+            "on_progress": on_progress,
+        }
         if not isinstance(model, TrainedModel):  # an image CNN: its own exporter and variants
             from lepton.optimize.images import optimize_image_model
 
-            result = optimize_image_model(
-                model,
-                manifest,
-                folder,
-                heldout,
-                Path(tmp),
-                train=train,
-                max_metric_drop=max_metric_drop,
-                objective=objective,
-                tolerance=tolerance,
-                heldout_label=label,
-                measure_seconds=measure_seconds,
-                on_progress=on_progress,
-            )
+            result = optimize_image_model(model, manifest, folder, heldout, Path(tmp), **settings)
         else:
             result = optimize_model(
                 model,
@@ -92,14 +88,8 @@ def optimize(
                 folder,
                 heldout,
                 Path(tmp),
-                train=train,
-                max_metric_drop=max_metric_drop,
-                objective=objective,
-                tolerance=tolerance,
-                heldout_label=label,
                 measure_memory=measure_memory,
-                measure_seconds=measure_seconds,
-                on_progress=on_progress,
+                **settings,
             )
         parent_ref = {"model": record.name, "version": record.version}
         write_manifests(result, manifest, parent_ref)

@@ -320,7 +320,7 @@ def _oblivious(
 
 @dataclass
 class EnsembleAttributes:
-    """Attribute lists of one ``ai.onnx.ml.TreeEnsembleRegressor``."""
+    """Attribute lists of one ``ai.onnx.ml.TreeEnsembleRegressor``: one fold model's trees."""
 
     n_targets: int = 0
     base_values: list[float] = field(default_factory=list)
@@ -345,14 +345,13 @@ class EnsembleAttributes:
     )
     _trees: int = 0
 
-    def add_group(self, group: TreeGroup) -> int:
-        """Append a fold model's trees as new targets; returns its first target index."""
-        first = self.n_targets
-        self.n_targets += len(group.base)
-        self.base_values.extend(group.base)
+    @classmethod
+    def from_group(cls, group: TreeGroup) -> EnsembleAttributes:
+        """The trees of a fold model, one target per output (class) of that model."""
+        attrs = cls(n_targets=len(group.base), base_values=list(group.base))
         for root, k in group.trees:
-            self._emit_tree(root, first + k, group.scale)
-        return first
+            attrs._emit_tree(root, k, group.scale)
+        return attrs
 
     def _emit_tree(self, root: Node, target: int, scale: float) -> None:
         tree, n = self._trees, self.nodes

@@ -126,6 +126,13 @@ class DenseEncoder:
         return np.hstack(blocks)
 
 
+def estimator_outputs(estimator: Any, matrix: Any, info: TaskInfo) -> FloatArray:
+    """A scikit-learn estimator's answer in Lepton's shape: (n, k) probabilities or (n,) values."""
+    if info.is_classification:
+        return as_proba(estimator.predict_proba(matrix), info.n_classes)
+    return np.asarray(estimator.predict(matrix), dtype=np.float64)
+
+
 def as_proba(raw: NDArray[Any], n_classes: int) -> FloatArray:
     """Normalise library outputs to (n, k) class probabilities."""
     raw = np.asarray(raw, dtype=np.float64)

@@ -10,7 +10,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from numpy.typing import NDArray
 from sklearn.ensemble import (
     ExtraTreesClassifier,
@@ -21,7 +20,13 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
-from lepton.learn.families.base import DenseEncoder, FitResult, FloatArray, TaskInfo, as_proba
+from lepton.learn.families.base import (
+    DenseEncoder,
+    FitResult,
+    FloatArray,
+    TaskInfo,
+    estimator_outputs,
+)
 from lepton.learn.features import Encoded
 
 
@@ -35,9 +40,7 @@ class DenseModel:
 
     def predict(self, data: Encoded) -> FloatArray:
         matrix = self.encoder.transform(data)
-        if self.info.is_classification:
-            return as_proba(self.estimator.predict_proba(matrix), self.info.n_classes)
-        return np.asarray(self.estimator.predict(matrix), dtype=np.float64)
+        return estimator_outputs(self.estimator, matrix, self.info)
 
 
 class LinearFamily:

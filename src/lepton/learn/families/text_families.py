@@ -24,7 +24,13 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from lepton.errors import DataError
-from lepton.learn.families.base import DenseEncoder, FitResult, FloatArray, TaskInfo, as_proba
+from lepton.learn.families.base import (
+    DenseEncoder,
+    FitResult,
+    FloatArray,
+    TaskInfo,
+    estimator_outputs,
+)
 from lepton.learn.features import Encoded
 
 CHAR_RANGES = {"2-5": (2, 5), "1-4": (1, 4), "3-6": (3, 6)}
@@ -68,9 +74,7 @@ class TfidfModel:
 
     def predict(self, data: Encoded) -> FloatArray:
         matrix = self.matrix(data)
-        if self.info.is_classification:
-            return as_proba(self.estimator.predict_proba(matrix), self.info.n_classes)
-        return np.asarray(self.estimator.predict(matrix), dtype=np.float64)
+        return estimator_outputs(self.estimator, matrix, self.info)
 
 
 class TfidfTextFamily:
@@ -170,9 +174,7 @@ class EmbeddingModel:
 
     def predict(self, data: Encoded) -> FloatArray:
         matrix = self.matrix(data)
-        if self.info.is_classification:
-            return as_proba(self.estimator.predict_proba(matrix), self.info.n_classes)
-        return np.asarray(self.estimator.predict(matrix), dtype=np.float64)
+        return estimator_outputs(self.estimator, matrix, self.info)
 
 
 class EmbeddingTextFamily:

@@ -217,17 +217,18 @@ def _feasible(
         net = family.build(params, pre.channels, info.n_classes, pre.mean, pre.std, pre.size)
         speeds.append((params, family.images_per_second(net, x_train, params)))
     final_seconds = max(end - time.time(), 1.0) * (1 - PROXY_SHARE)
-    fast = [p for p, ips in speeds if ips * final_seconds / len(x_train) >= MIN_EPOCHS]
+    epochs = [(p, ips * final_seconds / len(x_train)) for p, ips in speeds]  # in the budget
+    fast = [p for p, e in epochs if e >= MIN_EPOCHS]
     ok = [p for p in portfolio if p in fast]  # back in portfolio order
     shown = ", ".join(f"w{p['width']}×{p['blocks']}: {ips:.0f}/s" for p, ips in speeds)
     notes.append(f"training throughput (images/s): {shown}")
-    roomy = [(p, ips) for p, ips in speeds if ips * final_seconds / len(x_train) >= FULL_EPOCHS]
+    roomy = [(p, e) for p, e in epochs if e >= FULL_EPOCHS]
     if len(roomy) >= 2:
-        biggest, ips = max(roomy, key=lambda s: s[0]["width"] ** 2 * s[0]["blocks"])
+        biggest, n_epochs = max(roomy, key=lambda r: r[0]["width"] ** 2 * r[0]["blocks"])
         notes.append(
             f"the budget buys {FULL_EPOCHS}+ epochs of {len(roomy)} shapes: training the "
             f"largest, w{biggest['width']}×{biggest['blocks']} "
-            f"(~{ips * final_seconds / len(x_train):.0f} epochs), without proxy trials"
+            f"(~{n_epochs:.0f} epochs), without proxy trials"
         )
         return [biggest]
     if not ok:
