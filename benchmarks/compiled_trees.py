@@ -54,10 +54,10 @@ def main() -> None:
 
     from lepton.data.catalog import DataCatalog
     from lepton.learn.families.lightgbm_family import tree_matrix
-    from lepton.learn.onnx_predictor import OnnxPredictor
     from lepton.learn.package import input_schema
     from lepton.learn.training import train_dataset
     from lepton.optimize.export import export_model
+    from lepton.runtime.onnx_table import OnnxPredictor
     from lepton.store.project import Project
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

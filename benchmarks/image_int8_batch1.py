@@ -50,8 +50,8 @@ def main() -> None:
     import onnxruntime as ort
     from onnx import TensorProto, helper
 
-    from lepton.learn.onnx_predictor import session_options
-    from lepton.learn.registry import load_package_predictor
+    from lepton.runtime.loader import load_package_predictor
+    from lepton.runtime.onnx_table import session_options
     from lepton.store.project import Project
 
     project = Project.open()

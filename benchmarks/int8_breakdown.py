@@ -44,9 +44,9 @@ def median_ms(fn: Callable[[], Any], repeats: int = 50) -> float:
 def main() -> int:
     os.environ["LEPTON_HOME"] = tempfile.mkdtemp(prefix="lepton-int8-")
     from lepton.data.catalog import DataCatalog
-    from lepton.learn.registry import load_package_predictor
     from lepton.learn.training import train_dataset
     from lepton.optimize import optimize
+    from lepton.runtime.loader import load_package_predictor
     from lepton.store.project import Project
 
     project = Project.open()
@@ -112,7 +112,7 @@ def width_sweep(widths: tuple[int, ...] = (64, 128, 256, 512, 1024)) -> list[dic
         quantize_static,
     )
 
-    from lepton.learn.onnx_predictor import session_options
+    from lepton.runtime.onnx_table import session_options
 
     rng = np.random.default_rng(0)
     batch = rng.normal(size=(256, 100)).astype(np.float32)

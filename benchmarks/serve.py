@@ -65,7 +65,7 @@ def lepton(*args: str) -> str:
 def prepare(time_limit: float) -> tuple[Path, str, dict[str, Any]]:
     """Train (once) and deploy the adult model; returns its package folder, a key, a row."""
     from lepton.config import load_settings
-    from lepton.learn.registry import package_folder, resolve
+    from lepton.runtime.loader import package_folder, resolve
     from lepton.store.project import Project
 
     project = Project.open(load_settings(bench_env()))
@@ -217,9 +217,9 @@ def parse_wrk(out: str) -> dict[str, Any]:
 
 def ceiling(package: Path, record: dict[str, Any]) -> dict[str, float]:
     """The model's own batched throughput in-process: what no server can exceed."""
-    from lepton.learn.predictor import Predictor
+    from lepton.runtime.native import NativePredictor
 
-    predictor = Predictor.load(package, trust=True)
+    predictor = NativePredictor.load(package, trust=True)
     frame = pd.DataFrame.from_records([record] * 256)
     predictor.predict_proba(frame)
     times = []
@@ -230,7 +230,7 @@ def ceiling(package: Path, record: dict[str, Any]) -> dict[str, float]:
     out = {"native_rows_per_s_batch256": 256 / float(np.median(times))}
     try:
         from lepton.config import load_settings
-        from lepton.optimize import load_serving_predictor  # the variant the server loads
+        from lepton.runtime.loader import load_serving_predictor  # the variant the server loads
         from lepton.store.project import Project
 
         served, _ = load_serving_predictor(Project.open(load_settings(bench_env())), "adult")

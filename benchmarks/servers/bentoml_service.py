@@ -12,13 +12,13 @@ from typing import Any
 import bentoml
 import pandas as pd
 
-from lepton.learn.predictor import Predictor
+from lepton.runtime.native import NativePredictor
 
 
 @bentoml.service(workers=1, threads=1)
 class AdultModel:
     def __init__(self) -> None:
-        self.predictor = Predictor.load(os.environ["BENCH_PACKAGE"], trust=True)
+        self.predictor = NativePredictor.load(os.environ["BENCH_PACKAGE"], trust=True)
 
     @bentoml.api(route="/healthz")
     def healthz(self) -> dict[str, str]:

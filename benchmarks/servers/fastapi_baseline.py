@@ -13,9 +13,9 @@ import pandas as pd
 import uvicorn
 from fastapi import FastAPI
 
-from lepton.learn.predictor import Predictor
+from lepton.runtime.native import NativePredictor
 
-predictor = Predictor.load(sys.argv[1], trust=True)
+predictor = NativePredictor.load(sys.argv[1], trust=True)
 app = FastAPI()
 
 

@@ -12,12 +12,12 @@ from typing import Any
 import pandas as pd
 from leptonai.photon import Photon
 
-from lepton.learn.predictor import Predictor
+from lepton.runtime.native import NativePredictor
 
 
 class AdultPhoton(Photon):
     def init(self) -> None:
-        self.predictor = Predictor.load(sys.argv[1], trust=True)
+        self.predictor = NativePredictor.load(sys.argv[1], trust=True)
 
     @Photon.handler("predict", max_batch_size=256, max_wait_time=0.01)
     def predict(self, records: list[dict[str, Any]]) -> list[list[float]]:

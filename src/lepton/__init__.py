@@ -10,13 +10,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from lepton.errors import LeptonError
+from lepton.version import VERSION as __version__
 
 if TYPE_CHECKING:
     from lepton.api import Dataset, DatasetVersion, Model, Recipe, catalog, fit, load, project
     from lepton.config import Settings, load_settings
     from lepton.serve.client import Client
 
-__version__ = "0.1.0"
 
 _LAZY = {
     "Dataset": "lepton.api",

@@ -162,7 +162,7 @@ def fit(
 
 def load(ref: str) -> Any:
     """The ``Predictor`` of a registered model version (``NAME``, ``NAME@3``, ``NAME@production``)."""
-    from lepton.learn.registry import load_predictor
+    from lepton.runtime.loader import load_predictor
 
     return load_predictor(project(), ref)[0]
 

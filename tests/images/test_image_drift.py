@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from lepton.data.catalog import DataCatalog
-from lepton.learn.registry import load_predictor
-from lepton.learn.vision.preprocess import Preprocessing
 from lepton.monitor.image_drift import embedding_drift, image_statistics, pixel_drift
+from lepton.runtime.images import Preprocessing
+from lepton.runtime.loader import load_predictor
 from tests.images.conftest import TrainedImages, pattern_images, write_folder
 
 GRAY = Preprocessing((16, 16), "L", (0.2,), (0.3,))

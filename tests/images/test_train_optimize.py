@@ -12,10 +12,9 @@ import pandas as pd
 import pytest
 
 from lepton.data.catalog import DataCatalog
-from lepton.learn.package import read_manifest
-from lepton.learn.registry import load_predictor, package_folder, resolve
-from lepton.learn.vision.onnx_predictor import OnnxImagePredictor
-from lepton.optimize.serving import load_serving_predictor
+from lepton.runtime.loader import load_predictor, load_serving_predictor, package_folder, resolve
+from lepton.runtime.manifest import read_manifest
+from lepton.runtime.onnx_image import OnnxImagePredictor, image_input
 from tests.images.conftest import TrainedImages, pattern_images, write_folder
 
 
@@ -24,17 +23,18 @@ def test_training_registers_an_image_package_with_its_preprocessing(
 ) -> None:
     record = resolve(trained.project, "patterns")
     manifest = read_manifest(package_folder(trained.project, record))
-    assert manifest["task"] == "multiclass" and manifest["target"] == "label"
-    pre = manifest["preprocessing"]
-    assert pre["size"] == [16, 16] and pre["mode"] == "L" and len(pre["mean"]) == 1
-    assert manifest["input_schema"][0]["kind"] == "image"
-    test = manifest["metrics"]["test"]
+    assert manifest.task == "multiclass" and manifest.target == "label"
+    assert manifest.kind == "image"
+    column, pre = image_input(manifest)
+    assert pre.size == (16, 16) and pre.mode == "L" and len(pre.mean) == 1
+    assert manifest.input_schema[0].kind == "image" and column == "image"
+    test = manifest.metrics["test"]
     assert test["metrics"]["accuracy"] >= 0.9  # the patterns are easy
     assert len(test["per_class"]) == 3 and {"precision", "recall", "f1"} <= set(
         test["per_class"][0]
     )
     assert np.asarray(test["confusion_matrix"]["counts"]).sum() == 30
-    assert "holdout" in manifest["metrics"]["cv"]["how"]
+    assert "holdout" in manifest.metrics["cv"]["how"]
     run = trained.project.metadata.get_run(str(record.run_id))
     assert run.status == "finished" and run.duration_s is not None and run.duration_s < 6 * 1.1 + 15
 
@@ -69,11 +69,11 @@ def test_onnx_variants_match_native_and_one_is_chosen(trained: TrainedImages) ->
 
 
 def test_records_with_converted_pixels_predict_like_paths(trained: TrainedImages) -> None:
-    from lepton.learn.vision.preprocess import Preprocessing, load_paths
+    from lepton.runtime.images import load_paths
 
     predictor, _ = load_predictor(trained.project, "patterns")
     frame = DataCatalog(trained.project).get("patterns-test").to_pandas().head(4)
-    pre = Preprocessing.from_dict(predictor.manifest["preprocessing"])
+    _, pre = image_input(predictor.manifest)
     pixels = load_paths(list(frame["image"]), pre.size, pre.mode)
     by_records = predictor.predict_records([{"image": p} for p in pixels])
     assert np.allclose(by_records, predictor.predict_proba(frame).to_numpy())

@@ -16,8 +16,8 @@ from tests.conftest import CliRunner
 
 from lepton.data.catalog import DataCatalog
 from lepton.errors import StoreError
-from lepton.learn.registry import load_predictor, package_folder, resolve
 from lepton.learn.training import train_dataset
+from lepton.runtime.loader import load_predictor, package_folder, resolve
 from lepton.store.project import Project
 
 FAST = ["lightgbm", "linear"]
@@ -42,6 +42,7 @@ def test_train_registers_a_complete_package(project: Project, binary_frame: pd.D
     assert run.params["time_limit"] == 15 and "cv_roc_auc" in run.metrics
     assert "test_roc_auc" in run.metrics and 0.5 < run.metrics["test_roc_auc"] <= 1
     manifest = json.loads((package_folder(project, outcome.version) / "lepton.json").read_text())
+    assert manifest["format"] == "lepton.model/2" and manifest["kind"] == "tabular"
     assert manifest["task"] == "binary" and manifest["target"] == "y"
     assert {c["name"] for c in manifest["input_schema"]} >= {"x1", "x2", "color"}
     assert "cross-validation" in manifest["metrics"]["cv"]["how"]

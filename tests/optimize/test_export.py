@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lepton.learn.onnx_predictor import OnnxPredictor
 from lepton.learn.package import input_schema
-from lepton.learn.predictor import Predictor
 from lepton.optimize.export import ExportError, check_faithful, export_model, verify
+from lepton.runtime.native import NativePredictor
+from lepton.runtime.onnx_table import OnnxPredictor
 from tests.optimize.conftest import heldout, trained
 
 BINARY = ["lightgbm", "xgboost", "catboost", "mlp", "linear", "random_forest", "extra_trees"]
@@ -68,7 +68,7 @@ def test_predict_records_agrees_with_predict_proba() -> None:
     graph, _ = export_model(model)
     records = frame.to_dict(orient="records")
     for predictor in (
-        Predictor(model, manifest),
+        NativePredictor(model, manifest),
         OnnxPredictor(graph.SerializeToString(), manifest),
     ):
         by_records = predictor.predict_records(records)

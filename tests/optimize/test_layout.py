@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from lepton.learn.onnx_predictor import MISSING, GraphLayout
+from lepton.runtime.onnx_table import MISSING, GraphLayout
 
 SCHEMA = [
     {"name": "age", "kind": "numeric"},

@@ -11,11 +11,11 @@ import pytest
 
 from lepton.data.catalog import DataCatalog
 from lepton.errors import LeptonError, NotFoundError
-from lepton.learn.onnx_predictor import OnnxPredictor
-from lepton.learn.predictor import Predictor
-from lepton.learn.registry import load_package_predictor, load_predictor, package_folder, resolve
 from lepton.learn.training import train_dataset
 from lepton.optimize import load_serving_predictor, optimize
+from lepton.runtime.loader import load_package_predictor, load_predictor, package_folder, resolve
+from lepton.runtime.native import NativePredictor
+from lepton.runtime.onnx_table import OnnxPredictor
 from lepton.store.project import Project
 from tests.conftest import CliRunner
 from tests.optimize.conftest import heldout, make_frame
@@ -62,7 +62,7 @@ def test_optimize_registers_variants_and_serves_the_chosen_one(project: Project)
     assert [row["variant"] for row in manifest["optimization"]] == names
     # the parent package itself is untouched and still loads natively
     native, record = load_predictor(project, "churn@1")
-    assert isinstance(native, Predictor) and record.version == 1
+    assert isinstance(native, NativePredictor) and record.version == 1
     # a variant package loads on its own as an ONNX predictor
     assert isinstance(load_package_predictor(project, "churn.optimized@1")[0], OnnxPredictor)
 
@@ -81,7 +81,7 @@ def test_serving_falls_back_to_native_when_nothing_is_chosen(project: Project) -
     name = _train(project, ["linear"], time_limit=4)
     predictor, record = load_serving_predictor(project, name)
     assert record.version == 1
-    assert isinstance(predictor, Predictor) and predictor.variant == "native"
+    assert isinstance(predictor, NativePredictor) and predictor.variant == "native"
     frame = heldout("binary").drop(columns=["y"])
     assert predictor.predict_records(frame.to_dict(orient="records")).shape == (len(frame), 2)
 
@@ -96,7 +96,7 @@ def test_export_over_tolerance_registers_nothing_and_keeps_native(project: Proje
     with pytest.raises(NotFoundError):
         project.metadata.get_model_version("churn.optimized")
     predictor, _ = load_serving_predictor(project, name)
-    assert isinstance(predictor, Predictor)
+    assert isinstance(predictor, NativePredictor)
 
 
 def test_corrupt_package_is_refused_and_nothing_is_registered(project: Project) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lepton.learn.registry import load_predictor
+from lepton.runtime.loader import load_predictor
 from lepton.serve.client import Client
 from lepton.serve.predlog import read_log
 from tests.serve.conftest import ServedProject, Server, start_server

@@ -9,12 +9,13 @@ import pytest
 from lepton.data.catalog import DataCatalog
 from lepton.errors import DataError
 from lepton.learn.automl import AutoML
-from lepton.learn.package import load_native, write_package
-from lepton.learn.predictor import Predictor
-from lepton.learn.registry import load_predictor, package_folder
+from lepton.learn.package import write_package
 from lepton.learn.text import MAX_TEXT_CHARS
 from lepton.learn.training import train_dataset
 from lepton.optimize.export import ExportError, export_model
+from lepton.runtime.loader import load_predictor, package_folder
+from lepton.runtime.native import NativePredictor
+from lepton.runtime.package import load_native
 from lepton.serve import validation
 from lepton.serve.runtime import predict_fn
 from lepton.serve.validation import InputValidator, PayloadTooLarge, RequestError
@@ -42,12 +43,13 @@ def test_package_round_trip_lists_text_and_predicts_the_same(
         leaderboard=text_automl.leaderboard(),
         training_frame=frame,
     )
-    assert manifest["input_schema"] == [
+    assert manifest.kind == "text"
+    assert manifest.schema_dicts() == [
         {"name": "text", "kind": "text", "nullable": True, "max_chars": MAX_TEXT_CHARS}
     ]
-    predictor = Predictor(load_native(folder), manifest, folder)
+    predictor = NativePredictor(load_native(folder), manifest, folder)
     expected = text_automl.model_.predict_raw(frame)
-    records = InputValidator(manifest["input_schema"]).validate(frame.to_dict("records"))
+    records = InputValidator(manifest.schema_dicts()).validate(frame.to_dict("records"))
     assert np.allclose(predict_fn(predictor)(records), expected)
 
 
@@ -82,9 +84,9 @@ def test_train_register_load_and_serve_a_text_dataset(project: Project) -> None:
     outcome = train_dataset(project, ref, time_limit=10, families=["text_tfidf"], n_folds=3)
     folder = package_folder(project, outcome.version)
     predictor, _ = load_predictor(project, "reviews@1")
-    assert predictor.manifest["input_schema"][0]["kind"] == "text"
+    assert predictor.manifest.input_schema[0].kind == "text"
     rows = [{"text": "a wonderful, moving film"}, {"text": "a tedious and dull script"}]
-    proba = predict_fn(predictor)(InputValidator(predictor.manifest["input_schema"]).validate(rows))
+    proba = predict_fn(predictor)(InputValidator(predictor.manifest.schema_dicts()).validate(rows))
     assert proba.shape == (2, 2) and (folder / "lepton.json").is_file()
 
 

@@ -219,51 +219,56 @@ def models_list() -> None:
 @models_app.command("show")
 def models_show(ref: str = typer.Argument(..., help="MODEL[@VERSION|@alias]")) -> None:
     """A model version's package: task, schema, metrics, lineage, ensemble."""
-    from lepton.learn.package import read_manifest
-    from lepton.learn.registry import package_folder, resolve
+    from lepton.runtime.loader import package_folder, resolve
+    from lepton.runtime.manifest import read_manifest
     from lepton.store.project import Project
 
     project = Project.open()
     record = resolve(project, ref)
     manifest = read_manifest(package_folder(project, record))
     console.print(
-        f"[bold]{record.name}@{record.version}[/]  task={manifest['task']}  "
-        f"target={manifest['target']}  aliases={', '.join(record.aliases) or '-'}"
+        f"[bold]{record.name}@{record.version}[/]  task={manifest.task}  kind={manifest.kind}  "
+        f"target={manifest.target}  aliases={', '.join(record.aliases) or '-'}"
     )
-    cv = manifest["metrics"]["cv"]
+    cv = manifest.metrics["cv"]
     console.print(f"cv {cv['metric']} = {cv['value']:.5f}  ({cv['how']})")
-    if "test" in manifest["metrics"]:
-        test = manifest["metrics"]["test"]
+    if "test" in manifest.metrics:
+        test = manifest.metrics["test"]
         console.print(
             "test: "
             + ", ".join(f"{k}={v:.4f}" for k, v in test["metrics"].items())
             + f"  ({test['how']})"
         )
-    console.print(f"lineage: {json.dumps(manifest['lineage'])}")
+    console.print(f"lineage: {json.dumps(manifest.lineage)}")
     table = Table(title="Inputs")
     for col in ("column", "kind", "details"):
         table.add_column(col)
-    for column in manifest["input_schema"]:
+    for column in manifest.input_schema:
         details = (
-            f"{len(column['categories'])} categories"
-            if "categories" in column
-            else f"[{column.get('min', '')}, {column.get('max', '')}]"
+            f"{len(column.categories)} categories"
+            if column.categories is not None
+            else f"[{_blank(column.min)}, {_blank(column.max)}]"
         )
-        table.add_row(column["name"], column["kind"], details)
+        table.add_row(column.name, column.kind, details)
     console.print(table)
     ens = Table(title="Ensemble")
     for col in ("member", "family", "weight"):
         ens.add_column(col)
-    for member in manifest["ensemble"]:
-        ens.add_row(member["name"], member["family"], f"{member['weight']:.3f}")
+    for member in manifest.ensemble:
+        ens.add_row(member.name, member.family, f"{member.weight:.3f}")
     console.print(ens)
-    if manifest.get("feature_importance"):
+    importance = manifest.extra.get("feature_importance")
+    if importance:
         imp = Table(title="Permutation importance (loss increase when shuffled)")
         imp.add_column("feature")
         imp.add_column("importance", justify="right")
-        for row in manifest["feature_importance"][:10]:
+        for row in importance[:10]:
             imp.add_row(row["feature"], f"{row['importance']:.5f}")
         console.print(imp)
+
+
+def _blank(value: float | None) -> str:
+    return "" if value is None else str(value)
 
 
 @models_app.command("alias")
@@ -272,7 +277,7 @@ def models_alias(
     alias: str = typer.Argument(..., help="alias to point at it, e.g. production"),
 ) -> None:
     """Point an alias (production, staging, …) at a version; the change is recorded."""
-    from lepton.learn.registry import resolve
+    from lepton.runtime.loader import resolve
     from lepton.store.project import Project
 
     project = Project.open()
@@ -320,12 +325,12 @@ def predict_command(
         for column in scored.columns:
             out[column] = scored[column].to_numpy()
     else:
-        from lepton.learn.registry import load_predictor
+        from lepton.runtime.loader import load_predictor
         from lepton.store.project import Project
 
         predictor, record = load_predictor(Project.open(), model)
         origin = f"{record.name}@{record.version}"
-        target = predictor.manifest["target"]
+        target = predictor.manifest.target
         out[f"{target}_predicted"] = predictor.predict(frame).to_numpy()
         if predictor.task != "regression":
             proba = predictor.predict_proba(frame)

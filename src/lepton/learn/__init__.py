@@ -1,4 +1,4 @@
-"""AutoML for tabular data: tasks, families, search, ensembling, evaluation, model packages."""
+"""AutoML: tasks, families, search, ensembling, evaluation, model packages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from lepton.learn.automl import AutoML
-from lepton.learn.predictor import Predictor
+from lepton.runtime.native import NativePredictor
 
 
 def fit(
@@ -26,4 +26,4 @@ def fit(
     ).fit(data)
 
 
-__all__ = ["AutoML", "Predictor", "fit"]
+__all__ = ["AutoML", "NativePredictor", "fit"]

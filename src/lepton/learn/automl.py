@@ -24,6 +24,7 @@ from lepton.learn.model import HEDGE_COUNTS, Member, TrainedModel
 from lepton.learn.search import EventHandler, Search, SearchResult
 from lepton.learn.tasks import infer_task
 from lepton.learn.text_plan import plan_text
+from lepton.runtime.kinds import get_kind, infer_kind
 
 if TYPE_CHECKING:
     from lepton.learn.vision.model import ImageModel
@@ -83,10 +84,9 @@ class AutoML:
         self.max_trials = max_trials
 
     def fit(self, frame: pd.DataFrame) -> AutoML:
-        started = time.time()
+        self.started_ = time.time()  # the budget runs from here, whichever kind trains
         if self.time_limit is None or self.time_limit <= 0:
             raise LeptonError(f"time limit must be > 0 seconds (got {self.time_limit})")
-        deadline = started + float(self.time_limit)
         if self.target not in frame.columns:
             raise DataError(
                 f"target column {self.target!r} not found; columns: {', '.join(map(str, frame.columns))}"
@@ -98,11 +98,16 @@ class AutoML:
                 f"unknown model famil(ies) {unknown}; choose from {list(FAMILY_NAMES)}"
             )
         self.notes_: list[str] = []
-        image_column = _image_column(frame, self.target, self.column_kinds)
-        if image_column is not None:  # image classification: a CNN, not the tabular search
-            from lepton.learn.vision.automl import fit_images
+        kinds = self.column_kinds or _infer_kinds(frame.drop(columns=[self.target]).head(2000))
+        kind = get_kind(infer_kind(k for c, k in kinds.items() if c != self.target))
+        trained: AutoML = kind.entry("trainer")(self, frame, kinds)
+        return trained
 
-            return fit_images(self, frame, image_column)
+    def _fit_table(self, frame: pd.DataFrame) -> AutoML:
+        """The tabular (and text) search: CV, Optuna, ensembling, calibration."""
+        started = self.started_
+        deadline = started + float(self.time_limit)
+        families = list(self.families or FAMILY_NAMES)
         labelled = frame[frame[self.target].notna()]
         if len(labelled) < len(frame):
             self.notes_.append(f"dropped {len(frame) - len(labelled)} rows with no target value")
@@ -285,25 +290,13 @@ def _category_counts(
     return tables
 
 
-def _image_column(frame: pd.DataFrame, target: str, kinds: dict[str, str] | None) -> str | None:
-    """The column of image paths, if the table has one (the task is then image classification)."""
-    if kinds is not None:
-        return next((c for c, k in kinds.items() if k == "image_path" and c != target), None)
-    from lepton.data.schema import IMAGE_SUFFIXES
-
-    for column in frame.columns:
-        if column == target or not pd.api.types.is_object_dtype(frame[column]):
-            continue
-        head = frame[column].dropna().head(50)
-        if len(head) and all(
-            isinstance(v, str) and v.lower().endswith(IMAGE_SUFFIXES) for v in head
-        ):
-            return str(column)
-    return None
-
-
 def _infer_kinds(frame: pd.DataFrame) -> dict[str, str]:
     """Column roles from the data layer's schema inference."""
     from lepton.data.schema import infer_schema
 
     return {c.name: c.kind for c in infer_schema(frame).columns}
+
+
+def fit_tabular(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, str]) -> AutoML:
+    """The tabular and text kinds' training entry point (``lepton.runtime.kinds``)."""
+    return automl._fit_table(frame)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -10,13 +10,30 @@ from numpy.typing import NDArray
 
 from lepton.errors import DataError
 from lepton.learn.metrics import get_metric, report
-from lepton.learn.model import TrainedModel
-
-if TYPE_CHECKING:
-    from lepton.learn.vision.model import ImageModel
+from lepton.runtime.package import LabelCodec
 
 
-def evaluate(model: TrainedModel | ImageModel, frame: pd.DataFrame) -> dict[str, Any]:
+class ScoredModel(Protocol):
+    """What evaluation needs of a trained model, whatever its kind."""
+
+    target_name: str
+
+    @property
+    def target(self) -> LabelCodec: ...
+
+    @property
+    def task(self) -> str: ...
+
+    @property
+    def labels(self) -> list[Any]: ...
+
+    @property
+    def input_columns(self) -> list[str]: ...
+
+    def predict_raw(self, frame: pd.DataFrame) -> NDArray[np.float64]: ...
+
+
+def evaluate(model: ScoredModel, frame: pd.DataFrame) -> dict[str, Any]:
     """Every task metric on labelled rows, plus a confusion matrix and calibration for classifiers."""
     if model.target_name not in frame.columns:
         raise DataError(f"evaluation data has no target column {model.target_name!r}")
@@ -83,7 +100,7 @@ def calibration(y: NDArray[np.int64], proba: NDArray[np.float64], bins: int = 10
 
 
 def permutation_importance(
-    model: TrainedModel,
+    model: ScoredModel,
     frame: pd.DataFrame,
     *,
     metric: str | None = None,
@@ -101,7 +118,7 @@ def permutation_importance(
     chosen = get_metric(metric, model.task)
     base = chosen.loss(y, model.predict_raw(features))
     rows = []
-    for column in model.encoder.input_columns:
+    for column in model.input_columns:
         deltas = []
         for _ in range(repeats):
             shuffled = features.copy()

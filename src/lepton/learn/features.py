@@ -23,10 +23,10 @@ from numpy.typing import NDArray
 
 from lepton.errors import DataError
 from lepton.learn import text as textlib
+from lepton.runtime.columns import DATETIME_PARTS, booleans, date_parts
 
 MAX_CATEGORIES = 254  # more distinct values than this share an "other" code
 USABLE_KINDS = ("numeric", "boolean", "categorical", "datetime")
-DATETIME_PARTS = ("year", "month", "day", "dayofweek", "hour", "epoch_days")
 
 TEXT_PCA_COMPONENTS = 16  # embedding components per text column handed to every family
 
@@ -143,9 +143,9 @@ class FeatureEncoder:
             block = frame[self.numeric_].apply(pd.to_numeric, errors="coerce")
             parts.append(block.to_numpy(dtype=np.float32, na_value=np.nan).reshape(n, -1))
         for column in self.boolean_:
-            parts.append(_booleans(frame[column]).reshape(n, 1))
+            parts.append(booleans(frame[column]).reshape(n, 1))
         for column in self.datetime_:
-            parts.append(_date_parts(frame[column]))
+            parts.append(date_parts(frame[column]))
         texts: list[NDArray[np.object_]] = []
         vectors: list[F32] = []
         for column in self.text_:
@@ -172,26 +172,3 @@ class FeatureEncoder:
 
     def describe_drops(self) -> list[str]:
         return [f"dropped column {c!r}: {why}" for c, why in self.dropped_.items()]
-
-
-def _booleans(values: pd.Series) -> F32:
-    mapping = {"true": 1.0, "yes": 1.0, "1": 1.0, "y": 1.0, "t": 1.0}
-    mapping.update({"false": 0.0, "no": 0.0, "0": 0.0, "n": 0.0, "f": 0.0})
-    text = values.astype("string").str.strip().str.lower()
-    return text.map(mapping).astype("float32").to_numpy(na_value=np.nan)
-
-
-def _date_parts(values: pd.Series) -> F32:
-    stamps = pd.to_datetime(values, errors="coerce", utc=True)
-    epoch = (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds() / 86400.0
-    columns: list[pd.Series] = [
-        stamps.dt.year,
-        stamps.dt.month,
-        stamps.dt.day,
-        stamps.dt.dayofweek,
-        stamps.dt.hour,
-        epoch,
-    ]
-    return np.column_stack([c.astype("float64").to_numpy(na_value=np.nan) for c in columns]).astype(
-        np.float32
-    )

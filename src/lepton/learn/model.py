@@ -17,6 +17,10 @@ from lepton.learn.ensemble import apply_temperature
 from lepton.learn.families.base import FittedModel
 from lepton.learn.features import Encoded, FeatureEncoder
 from lepton.learn.tasks import TargetEncoding
+from lepton.learn.text import MAX_TEXT_CHARS
+from lepton.runtime.kinds import infer_kind
+from lepton.runtime.manifest import ColumnSpec, MemberSpec
+from lepton.runtime.predictor import proba_frame
 
 HEDGE_FROM_MISSING_SHARE = 0.5
 HEDGE_PSEUDO_ROWS = 10.0  # smoothing of a category's class shares toward the overall prior
@@ -54,6 +58,40 @@ class TrainedModel:
     @property
     def labels(self) -> list[Any]:
         return self.target.labels
+
+    @property
+    def input_columns(self) -> list[str]:
+        return list(self.encoder.input_columns)
+
+    @property
+    def kind(self) -> str:
+        return infer_kind(c.kind for c in self.input_schema())
+
+    @property
+    def dropped_columns(self) -> dict[str, str]:
+        return dict(self.encoder.dropped_)
+
+    def input_schema(self, frame: pd.DataFrame | None = None) -> tuple[ColumnSpec, ...]:
+        """Columns a request must carry, with kinds and allowed values (ranges from ``frame``)."""
+        return tuple(_column_spec(self.encoder, name, frame) for name in self.encoder.input_columns)
+
+    def ensemble_specs(self) -> tuple[MemberSpec, ...]:
+        return tuple(
+            MemberSpec(m.name, m.family, m.weight, m.params, len(m.models)) for m in self.members
+        )
+
+    def manifest_extra(self) -> dict[str, Any]:
+        return {}
+
+    def predict_records(
+        self, records: list[dict[str, Any]] | dict[str, list[Any]]
+    ) -> NDArray[np.float64]:
+        """Raw outputs for plain request records (or columns); builds a DataFrame first."""
+        if isinstance(records, dict):
+            return self.predict_raw(pd.DataFrame(records))
+        return self.predict_raw(
+            pd.DataFrame.from_records(records, columns=self.encoder.input_columns)
+        )
 
     def predict_raw(self, frame: pd.DataFrame) -> NDArray[np.float64]:
         """Probabilities (n, k) for classification, values (n,) for regression."""
@@ -137,8 +175,6 @@ class TrainedModel:
         return base
 
     def predict_proba(self, frame: pd.DataFrame) -> pd.DataFrame:
-        from lepton.learn.package_view import proba_frame
-
         return proba_frame(self.task, self.predict_raw(frame), self.labels, frame.index)
 
     def predict(self, frame: pd.DataFrame) -> pd.Series:
@@ -147,3 +183,32 @@ class TrainedModel:
             return pd.Series(raw, index=frame.index, name=self.target_name)
         values = self.target.decode(raw.argmax(axis=1))
         return pd.Series(values, index=frame.index, name=self.target_name)
+
+
+def _column_spec(encoder: FeatureEncoder, name: str, frame: pd.DataFrame | None) -> ColumnSpec:
+    kind = (
+        "numeric"
+        if name in encoder.numeric_
+        else "boolean"
+        if name in encoder.boolean_
+        else "datetime"
+        if name in encoder.datetime_
+        else "text"
+        if name in encoder.text_
+        else "categorical"
+    )
+    low = high = dtype = None
+    if frame is not None and name in frame.columns and kind == "numeric":
+        values = pd.to_numeric(frame[name], errors="coerce")
+        low, high, dtype = float(values.min()), float(values.max()), str(frame[name].dtype)
+    return ColumnSpec(
+        name,
+        kind,
+        categories=tuple(str(v) for v in encoder.categorical_[name])
+        if kind == "categorical"
+        else None,
+        max_chars=MAX_TEXT_CHARS if kind == "text" else None,
+        min=low,
+        max=high,
+        dtype=dtype,
+    )

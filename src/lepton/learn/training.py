@@ -19,10 +19,10 @@ import pandas as pd
 from lepton.data.catalog import DataCatalog, DatasetVersion
 from lepton.learn.automl import AutoML
 from lepton.learn.evaluation import evaluate, permutation_importance
-from lepton.learn.model import TrainedModel
 from lepton.learn.package import write_package
 from lepton.learn.search import EventHandler
 from lepton.names import validate_name
+from lepton.runtime.kinds import get_kind, infer_kind
 from lepton.store.metadata.records import ModelVersionRecord, RunRecord
 from lepton.store.project import Project
 
@@ -55,8 +55,9 @@ def train_dataset(
     catalog = DataCatalog(project)
     dataset = catalog.get(dataset_ref)
     target = target or dataset.target
-    if target is None and _is_image_dataset(dataset) and "label" in dataset.schema.names:
-        target = "label"  # an image folder's class folders are its labels
+    kind = get_kind(infer_kind(c.kind for c in dataset.schema.columns))
+    if target is None and kind.default_target in dataset.schema.names:
+        target = kind.default_target
     if target is None:
         from lepton.errors import DataError
 
@@ -121,7 +122,7 @@ def train_dataset(
             test_report = evaluate(model, test.to_pandas())
             metrics["test"] = {**test_report, "how": f"held-out dataset {test.ref}"}
         importance: list[dict[str, Any]] = []
-        if isinstance(model, TrainedModel):  # pixels have no columns to permute
+        if get_kind(model.kind).feature_importance:
             importance_frame = test.to_pandas() if test is not None else frame
             importance = permutation_importance(model, importance_frame, seed=seed)
         lineage = {
@@ -179,10 +180,6 @@ def train_dataset(
             error=str(exc) or type(exc).__name__,
         )
         raise
-
-
-def _is_image_dataset(dataset: DatasetVersion) -> bool:
-    return any(c.kind == "image_path" for c in dataset.schema.columns)
 
 
 def _flat_metrics(metrics: dict[str, Any]) -> dict[str, float]:

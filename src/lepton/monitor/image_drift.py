@@ -2,7 +2,7 @@
 
 Why statistics: the server logs each image's size, brightness (mean pixel), contrast
 (pixel std) and channel means — never the pixels — so live drift is those numbers
-against the same numbers computed, the same way (``lepton.learn.vision.preprocess``),
+against the same numbers computed, the same way (``lepton.runtime.images``),
 on the training images; ``detect_drift`` applies Evidently's tests to them. A camera
 that got darker, a new resolution or a colour cast shows up here.
 
@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from lepton.learn.vision.preprocess import Preprocessing, convert, decode, pixel_stats
 from lepton.monitor.drift import DriftReport, detect_drift
+from lepton.runtime.images import Preprocessing, convert, decode, pixel_stats
 
 PREFIX = "image_"  # logged as in_image_<stat> by lepton.serve.images
 STATS = ("width", "height", "brightness", "contrast", "mean_r", "mean_g", "mean_b")

@@ -82,9 +82,8 @@ def metrics_over_time(
     return pd.DataFrame(rows)
 
 
-def training_metrics(manifest: dict[str, Any]) -> dict[str, float]:
-    """What the package says was measured at training time: test metrics, else the CV score."""
-    metrics = manifest.get("metrics", {})
+def training_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    """What a package's metrics say was measured at training time: test metrics, else CV."""
     if "test" in metrics:
         return {k: float(v) for k, v in metrics["test"].get("metrics", {}).items()}
     cv = metrics.get("cv")

@@ -24,9 +24,9 @@ from lepton.data.splits import split_frame
 from lepton.errors import DataError
 from lepton.learn.evaluation import evaluate
 from lepton.learn.metrics import get_metric
-from lepton.learn.package import read_manifest
-from lepton.learn.registry import load_predictor, package_folder
 from lepton.learn.training import train_dataset
+from lepton.runtime.loader import load_predictor, package_folder
+from lepton.runtime.manifest import read_manifest
 from lepton.serve.deployments import deploy, get_spec, promote
 from lepton.store.predictions import PredictionStore, strip_inputs
 from lepton.store.project import Project
@@ -69,8 +69,8 @@ def retrain(
     spec = get_spec(project, deployment)
     champion = project.metadata.get_model_version(spec.model, spec.primary)
     manifest = read_manifest(package_folder(project, champion))
-    target = str(manifest["target"])
-    task = str(manifest["task"])
+    target = manifest.target
+    task = manifest.task
     params = project.metadata.get_run(champion.run_id).params if champion.run_id else {}
     live = _labelled_live(project, deployment, target, task)
     stratify = task != "regression" and live[target].value_counts().min() >= 2
@@ -82,7 +82,7 @@ def retrain(
         column=target if stratify else None,
     )
     catalog = DataCatalog(project)
-    reference = catalog.get(str(manifest["lineage"]["dataset"]))
+    reference = catalog.get(str(manifest.lineage["dataset"]))
     combined = pd.concat([reference.to_pandas(), train_live], ignore_index=True)
     dataset, _ = catalog.add_frame(
         combined,

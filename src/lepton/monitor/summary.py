@@ -15,19 +15,19 @@ import pandas as pd
 
 from lepton.data.catalog import DataCatalog
 from lepton.errors import DataError
-from lepton.learn.package import read_manifest
-from lepton.learn.registry import load_predictor, package_folder
 from lepton.monitor.drift import DriftReport, FeatureDrift, detect_drift
-from lepton.monitor.image_drift import pixel_drift, reference_statistics, statistics_schema
+from lepton.monitor.inputs import InputChecks
 from lepton.monitor.performance import live_metrics, metrics_over_time, training_metrics
-from lepton.monitor.quality import QualityReport, check_quality
-from lepton.monitor.text_drift import TextDrift, text_drift
+from lepton.monitor.quality import QualityReport
+from lepton.monitor.text_drift import TextDrift
+from lepton.runtime.kinds import get_kind
+from lepton.runtime.loader import load_predictor, package_folder
+from lepton.runtime.manifest import PackageManifest, read_manifest
 from lepton.serve.deployments import get_spec
 from lepton.store.predictions import PredictionStore, parse_window, strip_inputs
 from lepton.store.project import Project
 
 MAX_REFERENCE_ROWS = 50_000
-_DRIFT_KINDS = {"numeric": "numeric", "categorical": "categorical", "boolean": "categorical"}
 
 
 @dataclass
@@ -114,54 +114,39 @@ def summarize(
     summary.latency_p99_ms = float(np.percentile(per_request["latency_ms"], 99))
     summary.error_rate = summary.errors / (summary.requests + summary.errors)
 
-    schema = manifest["input_schema"]
     current = strip_inputs(log)
-    reference = _reference(project, manifest, [c["name"] for c in schema])
-    kinds = {c["name"]: _DRIFT_KINDS[c["kind"]] for c in schema if c["kind"] in _DRIFT_KINDS}
-    columns = [c for c in kinds if c in current.columns and c in reference.columns]
-    if columns:
-        summary.drift = detect_drift(reference[columns], current[columns], kinds=kinds)
-    summary.quality = check_quality(schema, current)
-    drift_reference = reference
-    if "preprocessing" in manifest:  # an image model: inputs are logged as pixel statistics
-        drift_reference = _image_reference(manifest, reference)
-        summary.drift = pixel_drift(drift_reference, current)
-        summary.quality = check_quality(statistics_schema(current), current)
-    summary.text_drift = [
-        text_drift(c["name"], reference[c["name"]], current[c["name"]])
-        for c in schema
-        if c["kind"] == "text" and c["name"] in current.columns and c["name"] in reference.columns
-    ]
+    reference = _reference(project, manifest)
+    checks: InputChecks = get_kind(manifest.kind).entry("input_checks")(
+        manifest, reference, current
+    )
+    summary.drift, summary.quality, summary.text_drift = (
+        checks.drift,
+        checks.quality,
+        checks.text_drift,
+    )
     summary.prediction_drift = _prediction_drift(project, spec.model, spec.primary, reference, log)
 
-    labels = manifest["output_schema"].get("labels", [])
+    labels = manifest.labels
     labelled = store.labelled(deployment, window=span)
     summary.labelled_rows = len(labelled)
     summary.performance = live_metrics(
-        labelled, manifest["task"], labels, training=training_metrics(manifest)
+        labelled, manifest.task, labels, training=training_metrics(manifest.metrics)
     )
-    over_time = metrics_over_time(labelled, manifest["task"], labels, bucket=_bucket(log))
+    over_time = metrics_over_time(labelled, manifest.task, labels, bucket=_bucket(log))
     latency = per_request[["ts", "latency_ms", "version"]].reset_index(drop=True)
-    return summary, MonitorData(drift_reference, current, latency, over_time)
+    return summary, MonitorData(checks.reference, current, latency, over_time)
 
 
-def _reference(project: Project, manifest: dict[str, Any], columns: list[str]) -> pd.DataFrame:
-    ref = manifest.get("lineage", {}).get("dataset")
+def _reference(project: Project, manifest: PackageManifest) -> pd.DataFrame:
+    """The training rows of the package's lineage (sampled), restricted to its inputs."""
+    columns = manifest.input_columns
+    ref = manifest.lineage.get("dataset")
     if not ref:
         raise DataError("the model package records no training dataset; cannot compute drift")
     frame = DataCatalog(project).get(ref).to_pandas()
     if len(frame) > MAX_REFERENCE_ROWS:
         frame = frame.sample(MAX_REFERENCE_ROWS, random_state=0)
     return frame[[c for c in columns if c in frame.columns]].reset_index(drop=True)
-
-
-def _image_reference(manifest: dict[str, Any], reference: pd.DataFrame) -> pd.DataFrame:
-    """Pixel statistics of the training images, computed as the server computes them."""
-    from lepton.learn.vision.preprocess import Preprocessing
-
-    column = manifest["input_schema"][0]["name"]
-    pre = Preprocessing.from_dict(manifest["preprocessing"])
-    return reference_statistics(reference, column, pre)
 
 
 def _prediction_drift(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from lepton.optimize.export import ExportError, export_model, verify
 from lepton.optimize.pipeline import OptimizeOutcome, optimize, variant_model_name
-from lepton.optimize.serving import load_serving_predictor
 from lepton.optimize.variants import OBJECTIVES, OptimizeResult, optimize_model
+from lepton.runtime.loader import load_serving_predictor
 
 __all__ = [
     "OBJECTIVES",

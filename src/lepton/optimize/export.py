@@ -20,7 +20,6 @@ from lepton.errors import LeptonError
 from lepton.learn.families.sklearn_families import DenseModel
 from lepton.learn.features import Encoded
 from lepton.learn.model import HEDGE_COUNTS, HEDGE_PSEUDO_ROWS, Member, TrainedModel
-from lepton.learn.onnx_predictor import OnnxPredictor
 from lepton.optimize.graph import FLOAT, STRING, GraphBuilder, tensor_input
 from lepton.optimize.members import GraphInputs, dense_features, mlp_member, sklearn_member
 from lepton.optimize.trees import (
@@ -32,6 +31,7 @@ from lepton.optimize.trees import (
     from_lightgbm,
     from_xgboost,
 )
+from lepton.runtime.onnx_table import OnnxPredictor
 
 TREE_FAMILIES = ("lightgbm", "xgboost", "catboost")
 DENSE_FAMILIES = ("linear", "random_forest", "extra_trees", "knn")

@@ -23,9 +23,7 @@ import pandas as pd
 import torch
 from numpy.typing import NDArray
 
-from lepton.learn.package import NATIVE, ONNX
 from lepton.learn.vision.model import ImageModel
-from lepton.learn.vision.onnx_predictor import INPUT, OnnxImagePredictor
 from lepton.optimize.export import FP32_TOLERANCE, ExportError, check_faithful
 from lepton.optimize.measure import BATCH, Measurement, latency_ms, metric_drop, throughput
 from lepton.optimize.variants import (
@@ -37,6 +35,8 @@ from lepton.optimize.variants import (
     _write_package,
     labelled_heldout,
 )
+from lepton.runtime.manifest import NATIVE, ONNX
+from lepton.runtime.onnx_image import INPUT, OnnxImagePredictor
 
 QUANTIZED_OPS = ["Conv", "MatMul", "Gemm"]
 CALIBRATION_IMAGES = 512
@@ -221,7 +221,7 @@ def _calibration(
 def _max_diff(model: ImageModel, graph: onnx.ModelProto, pixels: NDArray[np.uint8]) -> float:
     import onnxruntime as ort
 
-    from lepton.learn.onnx_predictor import session_options
+    from lepton.runtime.onnx_table import session_options
 
     session = ort.InferenceSession(
         graph.SerializeToString(), session_options(1), providers=["CPUExecutionProvider"]

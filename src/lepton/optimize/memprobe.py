@@ -19,7 +19,7 @@ from pathlib import Path
 import onnxruntime  # noqa: F401  (part of the baseline for every kind)
 import pandas as pd
 
-from lepton.learn.onnx_predictor import OnnxPredictor
+from lepton.runtime.onnx_table import OnnxPredictor
 
 
 def _rss_mib() -> float:
@@ -43,9 +43,9 @@ def main(kind: str, folder: str, sample: str) -> None:
     sampler = threading.Thread(target=watch, daemon=True)
     sampler.start()
     if kind == "native":
-        from lepton.learn.predictor import Predictor
+        from lepton.runtime.native import NativePredictor
 
-        Predictor.load(Path(folder), trust=True).model.predict_raw(frame)
+        NativePredictor.load(Path(folder), trust=True).predict_raw(frame)
     else:
         OnnxPredictor.load(Path(folder)).predict_records(records)
     done.set()

@@ -23,10 +23,11 @@ import pandas as pd
 from lepton.data.catalog import DataCatalog
 from lepton.errors import LeptonError
 from lepton.learn.model import TrainedModel
-from lepton.learn.package import load_native, read_manifest
-from lepton.learn.registry import package_folder, resolve
 from lepton.optimize.export import FP32_TOLERANCE
 from lepton.optimize.variants import OptimizeResult, Progress, optimize_model, write_manifests
+from lepton.runtime.loader import package_folder, resolve
+from lepton.runtime.manifest import read_manifest
+from lepton.runtime.package import load_native
 from lepton.store.metadata.records import ModelVersionRecord
 from lepton.store.project import Project
 

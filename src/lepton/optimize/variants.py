@@ -27,8 +27,6 @@ from numpy.typing import NDArray
 from lepton.errors import LeptonError
 from lepton.learn.metrics import Metric, get_metric
 from lepton.learn.model import Member, TrainedModel
-from lepton.learn.onnx_predictor import GraphLayout, OnnxPredictor
-from lepton.learn.package import MANIFEST, NATIVE, ONNX
 from lepton.optimize import quantize
 from lepton.optimize.export import (
     FP32_TOLERANCE,
@@ -47,6 +45,8 @@ from lepton.optimize.measure import (
     throughput,
 )
 from lepton.optimize.prune import neural_members, prune_model
+from lepton.runtime.manifest import MANIFEST, NATIVE, ONNX
+from lepton.runtime.onnx_table import GraphLayout, OnnxPredictor
 
 OBJECTIVES = ("latency", "throughput", "size")
 Progress = Callable[[str], None]

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lepton.errors import ConflictError, DataError
-from lepton.learn.registry import resolve
 from lepton.names import validate_name
+from lepton.runtime.loader import resolve
 from lepton.store.metadata.records import DeploymentRecord
 from lepton.store.project import Project
 

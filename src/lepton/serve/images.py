@@ -3,7 +3,7 @@
 Why a validator with the tabular one's shape (``validate(rows) -> records``): routing,
 canaries, shadows, batching and the retry on hot swaps then work for images unchanged.
 Each version converts the raw bytes with ITS package's recorded preprocessing, through
-``lepton.learn.vision.preprocess`` — the code training used — so a canary with a
+``lepton.runtime.images`` — the code training used — so a canary with a
 different input size still gets what it was trained on. The prediction log gets the
 image's size and pixel statistics, never its bytes.
 """
@@ -18,7 +18,7 @@ import orjson
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
-from lepton.learn.vision.preprocess import ImageError, Preprocessing, convert, decode, pixel_stats
+from lepton.runtime.images import ImageError, Preprocessing, convert, decode, pixel_stats
 from lepton.serve.validation import PayloadTooLarge, RequestError
 
 MAX_IMAGES = 256

@@ -23,7 +23,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from lepton.errors import LeptonError, NotFoundError
-from lepton.optimize import load_serving_predictor
+from lepton.runtime.loader import load_serving_predictor
 from lepton.serve.batching import AdaptiveBatcher
 from lepton.serve.deployments import DeploymentSpec
 from lepton.serve.images import ImageValidator, is_image_schema
@@ -199,7 +199,7 @@ class ServingState:
         )
         batcher.start()
         self.metrics.queue_depth.labels(*labels_v).set_function(lambda: batcher.queue_depth)
-        schema = predictor.manifest["input_schema"]
+        schema = predictor.manifest.schema_dicts()
         variant = str(getattr(predictor, "variant", None) or "native")
         log.info("loaded %s@%s (%s) for deployment %s", spec.model, version, variant, spec.name)
         return VersionWorker(

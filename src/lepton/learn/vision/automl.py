@@ -36,7 +36,7 @@ from lepton.learn.metrics import Metric, get_metric
 from lepton.learn.search import SearchResult
 from lepton.learn.tasks import infer_task
 from lepton.learn.vision.model import ImageModel
-from lepton.learn.vision.preprocess import (
+from lepton.runtime.images import (
     Preprocessing,
     channel_stats,
     choose_geometry,
@@ -58,10 +58,12 @@ GEOMETRY_SAMPLE = 2000
 SURE_IMAGES_PER_SECOND = 100  # any portfolio shape trains at least this fast at 64x64
 
 
-def fit_images(automl: AutoML, frame: pd.DataFrame, image_column: str) -> AutoML:
-    """Fit ``automl`` (its settings, its result attributes) on an image table."""
-
-    started = time.time()
+def fit_images(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, str]) -> AutoML:
+    """The image kind's training entry point: fit ``automl`` on a table of image paths."""
+    image_column = next(
+        c for c, k in column_kinds.items() if k == "image_path" and c != automl.target
+    )
+    started = automl.started_
     deadline = started + float(automl.time_limit)
     say = automl.on_event or (lambda kind, payload: None)
     # two threads pay on real data; on a few small images their sync costs more than it saves
@@ -170,7 +172,7 @@ def _geometry(frame: pd.DataFrame, column: str) -> tuple[tuple[int, int], str]:
         sizes = list(zip(frame["height"].astype(int), frame["width"].astype(int), strict=True))
         modes = [str(m) for m in frame["mode"]]
     else:
-        from lepton.learn.vision.preprocess import decode
+        from lepton.runtime.images import decode
 
         sizes, modes = [], []
         for path in frame[column].head(GEOMETRY_SAMPLE):

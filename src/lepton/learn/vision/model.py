@@ -20,7 +20,8 @@ from numpy.typing import NDArray
 from lepton.errors import DataError
 from lepton.learn.families.cnn_family import ImageNet, embeddings, predict_proba
 from lepton.learn.tasks import TargetEncoding
-from lepton.learn.vision.preprocess import Preprocessing, load_paths
+from lepton.runtime.images import Preprocessing, load_paths
+from lepton.runtime.manifest import ColumnSpec, MemberSpec
 
 
 @dataclass
@@ -50,6 +51,31 @@ class ImageModel:
     def input_columns(self) -> list[str]:
         return [self.image_column]
 
+    @property
+    def kind(self) -> str:
+        return "image"
+
+    @property
+    def dropped_columns(self) -> dict[str, str]:
+        return {}
+
+    def input_schema(self, frame: pd.DataFrame | None = None) -> tuple[ColumnSpec, ...]:
+        """One image column with its preprocessing: the recipe is part of the contract."""
+        return (
+            ColumnSpec(
+                self.image_column,
+                "image",
+                nullable=False,
+                preprocessing=self.preprocessing.to_dict(),
+            ),
+        )
+
+    def ensemble_specs(self) -> tuple[MemberSpec, ...]:
+        return (MemberSpec("cnn", self.family, 1.0, self.params, 1),)
+
+    def manifest_extra(self) -> dict[str, Any]:
+        return {"training": dict(self.extra)}
+
     def pixels(self, frame: pd.DataFrame) -> NDArray[np.uint8]:
         """The frame's images (file paths) converted exactly as in training."""
         if self.image_column not in frame.columns:
@@ -77,58 +103,3 @@ class ImageModel:
     def predict(self, frame: pd.DataFrame) -> pd.Series:
         codes = self.predict_raw(frame).argmax(axis=1)
         return pd.Series(self.target.decode(codes), index=frame.index, name=self.target_name)
-
-
-def input_schema(model: ImageModel) -> list[dict[str, Any]]:
-    """The package's input schema: one image column with its preprocessing."""
-    return [
-        {
-            "name": model.image_column,
-            "kind": "image",
-            "nullable": False,
-            "preprocessing": model.preprocessing.to_dict(),
-        }
-    ]
-
-
-def is_image_manifest(manifest: dict[str, Any]) -> bool:
-    return any(c.get("kind") == "image" for c in manifest.get("input_schema", []))
-
-
-def image_manifest(
-    model: ImageModel,
-    output: dict[str, Any],
-    metrics: dict[str, Any],
-    lineage: dict[str, Any],
-    code_version: str,
-    native: str,
-) -> dict[str, Any]:
-    """``lepton.json`` for an image model: the preprocessing recipe is part of the contract."""
-    from datetime import UTC, datetime
-
-    from lepton.learn.package import FORMAT
-
-    return {
-        "format": FORMAT,
-        "task": model.task,
-        "target": model.target_name,
-        "input_schema": input_schema(model),
-        "preprocessing": model.preprocessing.to_dict(),
-        "dropped_columns": {},
-        "output_schema": output,
-        "metrics": metrics,
-        "lineage": {**lineage, "code_version": code_version},
-        "ensemble": [
-            {
-                "name": "cnn",
-                "family": model.family,
-                "weight": 1.0,
-                "params": model.params,
-                "n_fold_models": 1,
-            }
-        ],
-        "temperature": model.temperature,
-        "training": dict(model.extra),
-        "serving": {"native": native},
-        "created_at": datetime.now(UTC).isoformat(),
-    }

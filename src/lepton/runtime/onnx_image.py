@@ -1,7 +1,7 @@
 """An image package's ONNX graph behind the ``Predictor`` interface (no pickle: safe to load).
 
 The graph takes ``pixels`` uint8 [N, H, W, C] — already decoded, converted and resized by
-``lepton.learn.vision.preprocess`` — and does the normalisation, the network and the
+``lepton.runtime.images`` — and does the normalisation, the network and the
 temperature-scaled softmax itself, so it answers exactly as the native model.
 """
 
@@ -15,10 +15,10 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from lepton.errors import LeptonError
-from lepton.learn.onnx_predictor import session_options
-from lepton.learn.package import ONNX, read_manifest
-from lepton.learn.package_view import RawOutputPredictor
-from lepton.learn.vision.preprocess import Preprocessing, load_paths
+from lepton.runtime.images import Preprocessing, load_paths
+from lepton.runtime.manifest import ONNX, PackageManifest, read_manifest
+from lepton.runtime.onnx_table import session_options
+from lepton.runtime.predictor import RawOutputPredictor
 
 INPUT = "pixels"
 BATCH = 512
@@ -27,12 +27,11 @@ BATCH = 512
 class OnnxImagePredictor(RawOutputPredictor):
     """``predict_records`` (server), ``predict_pixels`` and ``predict_raw`` (frames of paths)."""
 
-    def __init__(self, session: Any, manifest: dict[str, Any], path: Path | None = None) -> None:
+    def __init__(self, session: Any, manifest: PackageManifest, path: Path | None = None) -> None:
         self.session = session
         self.manifest = manifest
         self.path = path
-        self.preprocessing = Preprocessing.from_dict(manifest["preprocessing"])
-        self.image_column = str(manifest["input_schema"][0]["name"])
+        self.image_column, self.preprocessing = image_input(manifest)
 
     @classmethod
     def load(cls, folder: str | Path, *, threads: int = 1) -> OnnxImagePredictor:
@@ -40,7 +39,7 @@ class OnnxImagePredictor(RawOutputPredictor):
 
         path = Path(folder)
         manifest = read_manifest(path)
-        graph = path / manifest.get("serving", {}).get("onnx", ONNX)
+        graph = path / manifest.serving.get("onnx", ONNX)
         if not graph.is_file():
             raise LeptonError(f"model package {path} has no ONNX graph ({graph.name})")
         session = ort.InferenceSession(
@@ -63,3 +62,11 @@ class OnnxImagePredictor(RawOutputPredictor):
         pre = self.preprocessing
         paths = [str(p) for p in frame[self.image_column]]
         return self.predict_pixels(load_paths(paths, pre.size, pre.mode))
+
+
+def image_input(manifest: PackageManifest) -> tuple[str, Preprocessing]:
+    """The image column of an image package and the preprocessing recorded with it."""
+    columns = manifest.columns_of_kind("image")
+    if not columns or columns[0].preprocessing is None:
+        raise LeptonError("this package has no image input with a recorded preprocessing")
+    return columns[0].name, Preprocessing.from_dict(columns[0].preprocessing)

@@ -15,6 +15,7 @@ makes single-row requests fast. ONNX files hold no code, so loading one is safe.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,11 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from lepton.errors import DataError, LeptonError
-from lepton.learn.features import DATETIME_PARTS, _booleans, _date_parts
-from lepton.learn.package_view import RawOutputPredictor
+from lepton.runtime.columns import DATETIME_PARTS, FALSE_TEXTS, TRUE_TEXTS, booleans, date_parts
+from lepton.runtime.manifest import ColumnSpec, PackageManifest, read_manifest
+from lepton.runtime.predictor import RawOutputPredictor
 
 MISSING = "\x00<missing>"  # the category text for a missing value; never a real category
-_TRUE = {"true", "yes", "1", "y", "t"}
-_FALSE = {"false", "no", "0", "n", "f"}
 
 
 def session_options(threads: int = 1) -> Any:
@@ -46,9 +46,9 @@ def session_options(threads: int = 1) -> Any:
 class GraphLayout:
     """How request columns map onto the graph's ``num`` / ``cat`` inputs (from the manifest)."""
 
-    def __init__(self, input_schema: list[dict[str, Any]]) -> None:
-        kinds = {c["name"]: c["kind"] for c in input_schema}
-        self.columns = [c["name"] for c in input_schema]
+    def __init__(self, input_schema: Sequence[ColumnSpec]) -> None:
+        kinds = {c.name: c.kind for c in input_schema}
+        self.columns = [c.name for c in input_schema]
         self.numeric = [n for n, k in kinds.items() if k == "numeric"]
         self.boolean = [n for n, k in kinds.items() if k == "boolean"]
         self.datetime = [n for n, k in kinds.items() if k == "datetime"]
@@ -67,8 +67,8 @@ class GraphLayout:
         if self.numeric:
             block = frame[self.numeric].apply(pd.to_numeric, errors="coerce")
             parts.append(block.to_numpy(dtype=np.float32, na_value=np.nan).reshape(n, -1))
-        parts += [_booleans(frame[c]).reshape(n, 1) for c in self.boolean]
-        parts += [_date_parts(frame[c]) for c in self.datetime]
+        parts += [booleans(frame[c]).reshape(n, 1) for c in self.boolean]
+        parts += [date_parts(frame[c]) for c in self.datetime]
         num = np.hstack(parts).astype(np.float32) if parts else np.zeros((n, 0), np.float32)
         cat = np.empty((n, len(self.categorical)), dtype=object)
         for j, column in enumerate(self.categorical):
@@ -119,7 +119,9 @@ class GraphLayout:
                     row.append(math.nan)
                 else:
                     text = str(value).strip().lower()
-                    row.append(1.0 if text in _TRUE else 0.0 if text in _FALSE else math.nan)
+                    row.append(
+                        1.0 if text in TRUE_TEXTS else 0.0 if text in FALSE_TEXTS else math.nan
+                    )
             texts: list[str] = []
             for column in categorical:
                 value = get(column)
@@ -158,7 +160,7 @@ class OnnxPredictor(RawOutputPredictor):
     def __init__(
         self,
         graph: Path | bytes,
-        manifest: dict[str, Any],
+        manifest: PackageManifest,
         path: Path | None = None,
         *,
         threads: int = 1,
@@ -167,7 +169,7 @@ class OnnxPredictor(RawOutputPredictor):
 
         self.manifest = manifest
         self.path = path
-        self.layout = GraphLayout(manifest["input_schema"])
+        self.layout = GraphLayout(manifest.input_schema)
         source = str(graph) if isinstance(graph, Path) else graph
         try:
             self.session = ort.InferenceSession(
@@ -182,11 +184,9 @@ class OnnxPredictor(RawOutputPredictor):
 
     @classmethod
     def load(cls, folder: str | Path, *, threads: int = 1) -> OnnxPredictor:
-        from lepton.learn.package import read_manifest
-
         path = Path(folder)
         manifest = read_manifest(path)
-        relative = manifest.get("serving", {}).get("onnx")
+        relative = manifest.serving.get("onnx")
         if not relative or not (path / relative).is_file():
             raise LeptonError(f"model package {path} has no ONNX serving graph")
         return cls(path / relative, manifest, path, threads=threads)

@@ -1,0 +1,17 @@
+"""Model kinds: one module each (tabular, text, image), found by the registry.
+
+See ``registry`` for what a kind declares and why its parts are named, not imported.
+"""
+
+from __future__ import annotations
+
+from lepton.runtime.kinds.registry import (
+    ModelKind,
+    all_kinds,
+    get_kind,
+    infer_kind,
+    register_kind,
+    resolve,
+)
+
+__all__ = ["ModelKind", "all_kinds", "get_kind", "infer_kind", "register_kind", "resolve"]

@@ -1,0 +1,118 @@
+"""The registry of model kinds: the one place that knows tables from texts from images.
+
+Why a registry: the question "what kind of model is this?" used to be answered in
+fourteen places with five different tests. Now a kind is one module in
+``lepton.runtime.kinds`` that declares, for its models, everything each layer needs:
+
+- which input columns make a dataset (or a package's input schema) this kind;
+- the HTTP codec (``lepton.serve``): request body → rows, rows → records, outputs →
+  response, and the OpenAPI request body;
+- how to run its ONNX serving graph (``lepton.runtime``);
+- its optimizer variants (``lepton.optimize``);
+- its drift and quality checks (``lepton.monitor``);
+- its training entry point (``lepton.learn``).
+
+The parts that live in higher layers are named by ``"module:attribute"`` references and
+imported only when used (like setuptools entry points), so the server of an ONNX
+deployment never imports the training or optimization toolchain, and the layers stay
+free of import cycles. Kind modules are discovered in this package; a third-party kind
+can register itself with ``register_kind``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from lepton.errors import LeptonError
+
+FALLBACK = "tabular"
+
+
+class ModelKind:
+    """What one kind of model declares. Subclass it in a module of this package."""
+
+    name: ClassVar[str]
+    priority: ClassVar[int] = 0  # higher claims first; the tabular fallback is lowest
+    claims_columns: ClassVar[frozenset[str]] = frozenset()  # any of these makes it this kind
+    input_kinds: ClassVar[frozenset[str]]  # column kinds its input schema may hold
+    output_shape: ClassVar[str] = (
+        "probabilities (n, k) over the labels for classifiers, values (n,) for regression"
+    )
+    default_target: ClassVar[str | None] = None  # when the dataset records none
+    feature_importance: ClassVar[bool] = True  # whether permuting input columns means anything
+    trainer: ClassVar[str]  # "module:function(automl, frame, column_kinds) -> AutoML"
+    codec: ClassVar[str]  # "module:Class" implementing lepton.serve.codecs.base.Codec
+    onnx_predictor: ClassVar[str]  # "module:Class" with .load(folder, threads=...)
+    variants: ClassVar[str]  # "module:Class" implementing lepton.optimize's VariantBuilder
+    input_checks: ClassVar[str]  # "module:function(manifest, reference, current) -> InputChecks"
+
+    def claims(self, column_kinds: Iterable[str]) -> bool:
+        """Does a table with these column kinds (data schema or package schema) belong here?"""
+        return bool(self.claims_columns & set(column_kinds))
+
+    def entry(self, part: str) -> Any:
+        """Import the attribute a declared part names (``trainer``, ``codec``, ...)."""
+        return resolve(str(getattr(self, part)))
+
+    def __repr__(self) -> str:
+        return f"<model kind {self.name!r}>"
+
+
+_KINDS: dict[str, ModelKind] = {}
+_discovered = False
+
+
+def register_kind(kind: ModelKind) -> ModelKind:
+    """Add a kind (built-in modules call this at import; plugins may too)."""
+    if kind.name in _KINDS and type(_KINDS[kind.name]) is not type(kind):
+        raise LeptonError(f"model kind {kind.name!r} is registered twice")
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def _discover() -> None:
+    """Import every kind module in this package once (each registers itself)."""
+    global _discovered
+    if _discovered:
+        return
+    package = importlib.import_module("lepton.runtime.kinds")
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.name != "registry" and not module.name.startswith("_"):
+            importlib.import_module(f"lepton.runtime.kinds.{module.name}")
+    _discovered = True
+
+
+def all_kinds() -> list[ModelKind]:
+    """Every registered kind, in the order they claim tables (most specific first)."""
+    _discover()
+    return sorted(_KINDS.values(), key=lambda k: (-k.priority, k.name))
+
+
+def get_kind(name: str) -> ModelKind:
+    _discover()
+    kind = _KINDS.get(name)
+    if kind is None:
+        raise LeptonError(
+            f"unknown model kind {name!r}; this Lepton knows: {', '.join(sorted(_KINDS))}"
+        )
+    return kind
+
+
+def infer_kind(column_kinds: Iterable[str]) -> str:
+    """The kind of a table from its columns' kinds: the first kind that claims them."""
+    kinds = set(column_kinds)
+    for kind in all_kinds():
+        if kind.claims(kinds):
+            return kind.name
+    return FALLBACK
+
+
+def resolve(reference: str) -> Any:
+    """``"package.module:attribute"`` → the attribute, imported on first use."""
+    module, _, attribute = reference.partition(":")
+    if not module or not attribute:
+        raise LeptonError(f"bad entry reference {reference!r}; expected 'module:attribute'")
+    return getattr(importlib.import_module(module), attribute)
