@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from lepton.data.sources import SourceData
+from lepton.data.read import SourceData
 from lepton.errors import DataError
 
 PAIRS = (

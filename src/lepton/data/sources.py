@@ -13,11 +13,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from lepton.data.arrays import read_npz
+from lepton.data.read import SourceData
 from lepton.errors import DataError
 
 TABLE_FORMATS = {
@@ -38,17 +39,6 @@ UNSUPPORTED_IMAGE_MODES = {"I", "F", "I;16", "I;16B", "I;16L", "I;16N"}
 FORMATS = sorted(set(TABLE_FORMATS.values()) | {"images", "text-folder", "npz"})
 
 
-@dataclass
-class SourceData:
-    """What was read: the rows, the format it was read as, and the kind of data."""
-
-    frame: pd.DataFrame
-    format: str
-    path: Path
-    kind: str  # "table" | "images" | "text"
-    scratch: Path | None = None  # a temporary folder the reader made; the caller removes it
-
-
 def read_source(
     path: str | Path, *, format: str | None = None, encoding: str | None = None
 ) -> SourceData:
@@ -59,8 +49,6 @@ def read_source(
     if format is not None and format not in FORMATS:
         raise DataError(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}")
     if format == "npz" or (format is None and source.suffix.lower() == ".npz"):
-        from lepton.data.arrays import read_npz
-
         return read_npz(source)[0]
     if source.is_dir():
         fmt = format or _folder_format(source)
