@@ -2,13 +2,22 @@
 
 >>> import lepton
 >>> ds = lepton.Dataset.add("adult.csv", name="adult", target="income")
->>> ds.profile.n_rows, ds.to_pandas().shape
+>>> model = lepton.fit(ds, target="income", time_limit=60)
+>>> lepton.optimize(model.ref)                      # lepton optimize
+>>> lepton.deploy(model.ref, name="adult")          # lepton deploy
+>>> server = lepton.serve(port=8000)                # lepton serve (background thread)
+>>> lepton.feedback("adult", labels_frame)          # lepton feedback
+>>> summary = lepton.monitor("adult", window="24h") # lepton monitor
+>>> lepton.retrain("adult")                         # lepton retrain
+
+Each verb is a thin face over the layer that does the work, so the CLI and this module
+cannot drift apart: both call the same functions.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -17,6 +26,12 @@ from lepton.data.catalog import DataCatalog, DatasetVersion
 from lepton.data.recipe import Recipe
 from lepton.store.metadata.records import DatasetSummary
 from lepton.store.project import Project
+
+if TYPE_CHECKING:
+    from lepton.optimize import OptimizeOutcome
+    from lepton.serve.deployments import DeploymentSpec
+    from lepton.serve.embedded import Server
+    from lepton.store.predictions import FeedbackResult
 
 _projects: dict[tuple[str, str, str], Project] = {}
 
@@ -167,4 +182,134 @@ def load(ref: str) -> Any:
     return load_predictor(project(), ref)[0]
 
 
-__all__ = ["Dataset", "DatasetVersion", "Model", "Recipe", "catalog", "fit", "load", "project"]
+def optimize(
+    ref: str,
+    *,
+    max_metric_drop: float = 0.005,
+    objective: str = "latency",
+    test: str | None = None,
+    tolerance: float = 1e-5,
+) -> OptimizeOutcome:
+    """``lepton optimize``: build, measure and choose serving variants of a model version."""
+    from lepton.optimize import optimize as run
+
+    return run(
+        project(),
+        ref,
+        max_metric_drop=max_metric_drop,
+        objective=objective,
+        test_ref=test,
+        tolerance=tolerance,
+    )
+
+
+def deploy(
+    ref: str,
+    *,
+    name: str | None = None,
+    canary_percent: float | None = None,
+    shadow: bool = False,
+    max_batch_size: int | None = None,
+    max_latency_ms: float | None = None,
+    allow_unknown_categories: bool | None = None,
+) -> DeploymentSpec:
+    """``lepton deploy``: create or update a deployment; running servers pick it up."""
+    from lepton.serve.deployments import deploy as run
+
+    return run(
+        project(),
+        ref,
+        name=name,
+        canary_percent=canary_percent,
+        shadow=shadow,
+        max_batch_size=max_batch_size,
+        max_latency_ms=max_latency_ms,
+        allow_unknown_categories=allow_unknown_categories,
+    )
+
+
+def promote(deployment: str, version: int | None = None) -> DeploymentSpec:
+    """``lepton deployments promote``: all traffic to the canary (or ``version``)."""
+    from lepton.serve.deployments import promote as run
+
+    return run(project(), deployment, version)
+
+
+def rollback(deployment: str) -> DeploymentSpec:
+    """``lepton deployments rollback``: drop the canary, or go back to the previous primary."""
+    from lepton.serve.deployments import rollback as run
+
+    return run(project(), deployment)
+
+
+def serve(
+    *, host: str = "127.0.0.1", port: int = 8000, poll_seconds: float = 2.0, log: bool = True
+) -> Server:
+    """``lepton serve`` in a background thread of this process; ``.stop()`` shuts it down."""
+    from lepton.serve.embedded import Server
+
+    return Server.start(project(), host=host, port=port, poll_seconds=poll_seconds, log=log)
+
+
+def feedback(deployment: str, labels: pd.DataFrame | str | Path) -> FeedbackResult:
+    """``lepton feedback``: attach ground truth to logged predictions by ``request_id``."""
+    from lepton.data.sources import read_source
+    from lepton.serve.deployments import get_spec
+
+    proj = project()
+    get_spec(proj, deployment)
+    frame = labels if isinstance(labels, pd.DataFrame) else read_source(labels).frame
+    return proj.predictions.add_feedback(deployment, frame)
+
+
+def monitor(deployment: str, *, window: str = "24h", html: str | Path | None = None) -> Any:
+    """``lepton monitor``: the deployment's ``MonitorSummary`` (and an HTML report if asked)."""
+    from lepton.monitor.summary import summarize, write_report
+
+    summary, data = summarize(project(), deployment, window)
+    if html is not None:
+        write_report(summary, data, Path(html))
+    return summary
+
+
+def retrain(
+    deployment: str,
+    *,
+    margin: float = 0.002,
+    canary_percent: float = 10.0,
+    promote_after: float | None = None,
+    time_limit: float | None = None,
+    seed: int = 0,
+) -> Any:
+    """``lepton retrain``: challenger vs champion on fresh labelled data; ships only a winner."""
+    from lepton.monitor.retrain import retrain as run
+
+    return run(
+        project(),
+        deployment,
+        margin=margin,
+        canary_percent=canary_percent,
+        promote_after=promote_after,
+        time_limit=time_limit,
+        seed=seed,
+    )
+
+
+__all__ = [
+    "Dataset",
+    "DatasetVersion",
+    "Model",
+    "Recipe",
+    "catalog",
+    "deploy",
+    "feedback",
+    "fit",
+    "load",
+    "monitor",
+    "optimize",
+    "project",
+    "promote",
+    "retrain",
+    "rollback",
+    "serve",
+]

@@ -21,9 +21,10 @@ import pandas as pd
 
 from lepton.data.hashing import frame_content_hash
 from lepton.data.profile import Profile, profile_frame
+from lepton.data.read import SourceData
 from lepton.data.recipe import Recipe
 from lepton.data.schema import Schema, infer_schema
-from lepton.data.sources import SourceData, read_source
+from lepton.data.sources import read_source
 from lepton.data.splits import split_frame
 from lepton.errors import DataError, LeptonError
 from lepton.names import parse_ref, validate_name
