@@ -23,7 +23,7 @@ from lepton.monitor.performance import live_metrics, metrics_over_time, training
 from lepton.monitor.quality import QualityReport, check_quality
 from lepton.monitor.text_drift import TextDrift, text_drift
 from lepton.serve.deployments import get_spec
-from lepton.store.predictions import PredictionStore, parse_window, strip_inputs
+from lepton.store.predictions import parse_window, strip_inputs
 from lepton.store.project import Project
 
 MAX_REFERENCE_ROWS = 50_000
@@ -93,7 +93,7 @@ def summarize(
 ) -> tuple[MonitorSummary, MonitorData]:
     spec = get_spec(project, deployment)
     span = parse_window(window)
-    store = PredictionStore(project.settings.home / "logs")
+    store = project.predictions
     record = project.metadata.get_model_version(spec.model, spec.primary)
     manifest = read_manifest(package_folder(project, record))
     summary = MonitorSummary(deployment, spec.model, window, spec.primary)
