@@ -116,13 +116,12 @@ def feedback_command(
     """Attach ground truth to logged predictions by request_id (idempotent)."""
     from lepton.data.sources import read_source
     from lepton.serve.deployments import get_spec
-    from lepton.store.predictions import PredictionStore
     from lepton.store.project import Project
 
     project = Project.open()
     get_spec(project, name)
     frame = read_source(labels).frame
-    result = PredictionStore(project.settings.home / "logs").add_feedback(name, frame)
+    result = project.predictions.add_feedback(name, frame)
     console.print(
         f"feedback for {name}: {result.accepted} new, {result.updated} updated, "
         f"{len(result.unknown)} unknown request ids"

@@ -28,7 +28,7 @@ from lepton.learn.training import train_dataset
 from lepton.runtime.loader import load_predictor, package_folder
 from lepton.runtime.manifest import read_manifest
 from lepton.serve.deployments import deploy, get_spec, promote
-from lepton.store.predictions import PredictionStore, strip_inputs
+from lepton.store.predictions import strip_inputs
 from lepton.store.project import Project
 
 MIN_LABELLED_ROWS = 20
@@ -161,7 +161,7 @@ def retrain(
 
 
 def _labelled_live(project: Project, deployment: str, target: str, task: str) -> pd.DataFrame:
-    labelled = PredictionStore(project.settings.home / "logs").labelled(deployment)
+    labelled = project.predictions.labelled(deployment)
     if len(labelled) < MIN_LABELLED_ROWS:
         raise DataError(
             f"{deployment!r} has {len(labelled)} labelled predictions; retraining needs at least "

@@ -24,7 +24,7 @@ from lepton.runtime.kinds import get_kind
 from lepton.runtime.loader import load_predictor, package_folder
 from lepton.runtime.manifest import PackageManifest, read_manifest
 from lepton.serve.deployments import get_spec
-from lepton.store.predictions import PredictionStore, parse_window, strip_inputs
+from lepton.store.predictions import parse_window, strip_inputs
 from lepton.store.project import Project
 
 MAX_REFERENCE_ROWS = 50_000
@@ -93,7 +93,7 @@ def summarize(
 ) -> tuple[MonitorSummary, MonitorData]:
     spec = get_spec(project, deployment)
     span = parse_window(window)
-    store = PredictionStore(project.settings.home / "logs")
+    store = project.predictions
     record = project.metadata.get_model_version(spec.model, spec.primary)
     manifest = read_manifest(package_folder(project, record))
     summary = MonitorSummary(deployment, spec.model, window, spec.primary)

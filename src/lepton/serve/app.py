@@ -35,7 +35,6 @@ from lepton.serve.metrics import ServerMetrics
 from lepton.serve.predlog import LoggedRequest, PredictionLog
 from lepton.serve.runtime import LiveDeployment, ServingState, VersionWorker
 from lepton.serve.validation import PayloadTooLarge, RequestError
-from lepton.store.predictions import PredictionStore
 from lepton.store.project import Project
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -99,11 +98,9 @@ def create_app(
     metrics = ServerMetrics()
     state = ServingState(project, metrics, poll_seconds=poll_seconds)
     keys = KeyChecker(project.metadata)
-    feedback_store = PredictionStore(project.settings.home / "logs")
+    feedback_store = project.predictions
     predlog = (
-        PredictionLog(project.settings.home / "logs" / "predictions", writer="process")
-        if log_predictions
-        else None
+        PredictionLog(project.prediction_log_folder, writer="process") if log_predictions else None
     )
 
     @asynccontextmanager

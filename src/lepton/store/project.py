@@ -1,13 +1,18 @@
-"""One handle on a project's state: metadata store plus artifact store, from settings."""
+"""One handle on a project's state: metadata, artifacts and the prediction log, from settings."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lepton.config import Settings, load_settings
 from lepton.store.artifacts import ArtifactStore
 from lepton.store.metadata import MetadataStore
+
+if TYPE_CHECKING:
+    from lepton.store.predictions import PredictionStore
 
 
 @dataclass
@@ -33,6 +38,18 @@ class Project:
     @cached_property
     def artifacts(self) -> ArtifactStore:
         return ArtifactStore(self.settings.artifacts_url)
+
+    @cached_property
+    def predictions(self) -> PredictionStore:
+        """The prediction log and its feedback: the one place that knows where they live."""
+        from lepton.store.predictions import PredictionStore  # DuckDB/pandas: only when used
+
+        return PredictionStore(self.settings.home / "logs")
+
+    @property
+    def prediction_log_folder(self) -> Path:
+        """Where the server appends predictions (and ``predictions`` reads them back)."""
+        return self.predictions.predictions_root
 
     def close(self) -> None:
         if "metadata" in self.__dict__:

@@ -1,4 +1,8 @@
-"""The relational schema (SQLAlchemy 2 declarative). Alembic migrations create it."""
+"""The relational schema (SQLAlchemy 2 declarative). Alembic migrations create it.
+
+Each row class maps itself to its plain record (``to_record``), so the mapping sits next
+to the columns it reads and changes with them.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +22,28 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from lepton.store.metadata.records import (
+    AlertRecord,
+    AliasEventRecord,
+    ApiKeyRecord,
+    DatasetVersionRecord,
+    DeploymentRecord,
+    ModelVersionRecord,
+    RunRecord,
+)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands timestamps back without a zone; every record carries an aware UTC one."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def as_utc_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else as_utc(value)
 
 
 class Base(DeclarativeBase):
@@ -55,6 +78,25 @@ class DatasetVersion(Base):
     parent_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    def to_record(self, name: str) -> DatasetVersionRecord:
+        """``name`` is the owning dataset's (the row holds only its id)."""
+        return DatasetVersionRecord(
+            id=self.id,
+            name=name,
+            version=self.version,
+            content_hash=self.content_hash,
+            artifact_key=self.artifact_key,
+            n_rows=self.n_rows,
+            n_cols=self.n_cols,
+            schema=self.schema_json,
+            profile=self.profile_json,
+            recipe=self.recipe_json,
+            target=self.target,
+            source=self.source,
+            parent_version=self.parent_version,
+            created_at=as_utc(self.created_at),
+        )
+
 
 class Run(Base):
     __tablename__ = "runs"
@@ -71,6 +113,21 @@ class Run(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     duration_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    def to_record(self) -> RunRecord:
+        return RunRecord(
+            id=self.id,
+            kind=self.kind,
+            name=self.name,
+            status=self.status,
+            params=self.params,
+            metrics=self.metrics,
+            dataset_version_id=self.dataset_version_id,
+            started_at=as_utc(self.started_at),
+            ended_at=as_utc_or_none(self.ended_at),
+            duration_s=self.duration_s,
+            error=self.error,
+        )
 
 
 class RegisteredModel(Base):
@@ -97,6 +154,22 @@ class ModelVersion(Base):
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    def to_record(self, name: str, aliases: list[str]) -> ModelVersionRecord:
+        """``name`` is the owning model's; ``aliases`` those pointing here (another table)."""
+        return ModelVersionRecord(
+            id=self.id,
+            name=name,
+            version=self.version,
+            artifact_key=self.artifact_key,
+            task=self.task,
+            run_id=self.run_id,
+            dataset_version_id=self.dataset_version_id,
+            metrics=self.metrics,
+            metadata=self.meta,
+            created_at=as_utc(self.created_at),
+            aliases=aliases,
+        )
+
 
 class ModelAlias(Base):
     __tablename__ = "model_aliases"
@@ -117,6 +190,19 @@ class AliasEvent(Base):
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    def to_record(self, model: str) -> AliasEventRecord:
+        """``model`` is the owning model's name (the row holds only its id)."""
+        return AliasEventRecord(
+            id=self.id,
+            model=model,
+            alias=self.alias,
+            from_version=self.from_version,
+            to_version=self.to_version,
+            actor=self.actor,
+            reason=self.reason,
+            created_at=as_utc(self.created_at),
+        )
+
 
 class Deployment(Base):
     __tablename__ = "deployments"
@@ -127,6 +213,17 @@ class Deployment(Base):
     status: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def to_record(self) -> DeploymentRecord:
+        return DeploymentRecord(
+            id=self.id,
+            name=self.name,
+            model=self.model,
+            config=self.config,
+            status=self.status,
+            created_at=as_utc(self.created_at),
+            updated_at=as_utc(self.updated_at),
+        )
 
 
 class ApiKey(Base):
@@ -139,6 +236,18 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    def to_record(self) -> ApiKeyRecord:
+        """Everything but the hash: a record never carries anything that verifies a key."""
+        return ApiKeyRecord(
+            id=self.id,
+            name=self.name,
+            prefix=self.prefix,
+            scopes=list(self.scopes),
+            created_at=as_utc(self.created_at),
+            last_used_at=as_utc_or_none(self.last_used_at),
+            revoked_at=as_utc_or_none(self.revoked_at),
+        )
 
 
 class Alert(Base):
@@ -153,3 +262,17 @@ class Alert(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     delivered: Mapped[bool] = mapped_column(Boolean)
     fired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def to_record(self) -> AlertRecord:
+        return AlertRecord(
+            id=self.id,
+            deployment=self.deployment,
+            rule=self.rule,
+            kind=self.kind,
+            message=self.message,
+            value=self.value,
+            threshold=self.threshold,
+            details=dict(self.details),
+            delivered=self.delivered,
+            fired_at=as_utc(self.fired_at),
+        )

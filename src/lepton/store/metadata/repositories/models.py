@@ -1,0 +1,226 @@
+"""Registered models and their numbered versions (each version an immutable artifact)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lepton.errors import NotFoundError
+from lepton.names import validate_name
+from lepton.store.metadata.records import ModelSummary, ModelVersionRecord
+from lepton.store.metadata.tables import ModelAlias, ModelVersion, RegisteredModel, as_utc
+from lepton.store.metadata.transactions import Repository, next_version
+
+
+class ModelRepository(Repository):
+    def register(
+        self,
+        name: str,
+        *,
+        artifact_key: str,
+        task: str | None = None,
+        run_id: str | None = None,
+        dataset_version_id: int | None = None,
+        metrics: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> ModelVersionRecord:
+        """Add the next version of ``name`` (created on first use)."""
+        validate_name(name, kind="model name")
+        return self._tx.write(
+            lambda session: _insert_version(
+                session,
+                name,
+                artifact_key=artifact_key,
+                task=task,
+                run_id=run_id,
+                dataset_version_id=dataset_version_id,
+                metrics=metrics,
+                metadata=metadata,
+            )
+        )
+
+    def register_variants(
+        self,
+        parent: str,
+        parent_version: int,
+        variant_model: str,
+        entries: list[dict[str, Any]],
+        annotate: Callable[[list[ModelVersionRecord]], dict[str, Any]],
+    ) -> tuple[list[ModelVersionRecord], ModelVersionRecord]:
+        """Register derived versions and annotate their parent, all in one transaction.
+
+        ``entries`` are ``register`` keyword arguments for ``variant_model``;
+        ``annotate(records)`` returns keys merged into the parent version's metadata (so it
+        can name the version numbers just assigned). Either everything lands or nothing.
+        """
+        validate_name(parent, kind="model name")
+        validate_name(variant_model, kind="model name")
+
+        def work(session: Session) -> tuple[list[ModelVersionRecord], ModelVersionRecord]:
+            owner = model_row(session, parent)
+            row = version_row(session, owner.id, parent_version)
+            if row is None:
+                raise NotFoundError(f"model {parent!r} has no version {parent_version}")
+            records = [
+                _insert_version(
+                    session,
+                    variant_model,
+                    artifact_key=entry["artifact_key"],
+                    task=entry.get("task"),
+                    run_id=entry.get("run_id"),
+                    dataset_version_id=entry.get("dataset_version_id"),
+                    metrics=entry.get("metrics"),
+                    metadata=entry.get("metadata"),
+                )
+                for entry in entries
+            ]
+            row.meta = {**(row.meta or {}), **annotate(records)}
+            session.flush()
+            return records, row.to_record(parent, aliases_at(alias_map(session, owner.id), row))
+
+        return self._tx.write(work)
+
+    def get_version(self, name: str, selector: int | str | None = None) -> ModelVersionRecord:
+        """``selector``: a version number, an alias (``production``), or None for the latest."""
+        validate_name(name, kind="model name")
+
+        def work(session: Session) -> ModelVersionRecord:
+            model = model_row(session, name)
+            version: int | None
+            if selector is None or selector == "latest":
+                version = session.scalar(
+                    select(func.max(ModelVersion.version)).where(ModelVersion.model_id == model.id)
+                )
+            elif isinstance(selector, int) or selector.isdigit():
+                version = int(selector)
+            else:
+                alias = session.get(ModelAlias, (model.id, selector))
+                if alias is None:
+                    known = alias_map(session, model.id)
+                    raise NotFoundError(
+                        f"model {name!r} has no alias {selector!r}; aliases: "
+                        + (", ".join(sorted(known)) or "none yet")
+                    )
+                version = alias.version
+            row = version_row(session, model.id, version)
+            if row is None:
+                raise NotFoundError(f"model {name!r} has no version {selector}")
+            return row.to_record(name, aliases_at(alias_map(session, model.id), row))
+
+        return self._tx.read(work)
+
+    def summaries(self) -> list[ModelSummary]:
+        """Every model that has a version, by name, with its latest version and aliases."""
+
+        def work(session: Session) -> list[ModelSummary]:
+            stats = {
+                model_id: (latest, n, updated)
+                for model_id, latest, n, updated in session.execute(
+                    select(
+                        ModelVersion.model_id,
+                        func.max(ModelVersion.version),
+                        func.count(),
+                        func.max(ModelVersion.created_at),
+                    ).group_by(ModelVersion.model_id)
+                )
+            }
+            out = []
+            for model in session.scalars(select(RegisteredModel).order_by(RegisteredModel.name)):
+                if model.id not in stats:
+                    continue
+                latest, n, updated = stats[model.id]
+                out.append(
+                    ModelSummary(
+                        name=model.name,
+                        task=model.task,
+                        latest_version=latest,
+                        n_versions=n,
+                        aliases=alias_map(session, model.id),
+                        updated_at=as_utc(updated),
+                    )
+                )
+            return out
+
+        return self._tx.read(work)
+
+    def versions(self, name: str) -> list[ModelVersionRecord]:
+        """Every version of ``name``, oldest first, each with the aliases pointing at it."""
+        validate_name(name, kind="model name")
+
+        def work(session: Session) -> list[ModelVersionRecord]:
+            model = model_row(session, name)
+            aliases = alias_map(session, model.id)
+            rows = session.scalars(
+                select(ModelVersion)
+                .where(ModelVersion.model_id == model.id)
+                .order_by(ModelVersion.version)
+            ).all()
+            return [r.to_record(name, aliases_at(aliases, r)) for r in rows]
+
+        return self._tx.read(work)
+
+
+def model_row(
+    session: Session, name: str, *, create: bool = False, task: str | None = None
+) -> RegisteredModel:
+    """The model named ``name``; with ``create``, made on first use (and given ``task``)."""
+    model = session.scalar(select(RegisteredModel).where(RegisteredModel.name == name))
+    if model is None:
+        if not create:
+            raise NotFoundError(f"no model named {name!r}; `lepton models list` shows them")
+        model = RegisteredModel(name=name, task=task)
+        session.add(model)
+        session.flush()
+    elif task is not None and model.task is None:
+        model.task = task
+    return model
+
+
+def version_row(session: Session, model_id: int, version: int | None) -> ModelVersion | None:
+    return session.scalar(
+        select(ModelVersion).where(
+            ModelVersion.model_id == model_id, ModelVersion.version == version
+        )
+    )
+
+
+def alias_map(session: Session, model_id: int) -> dict[str, int]:
+    """Alias → version for one model."""
+    rows = session.scalars(select(ModelAlias).where(ModelAlias.model_id == model_id))
+    return {r.alias: r.version for r in rows}
+
+
+def aliases_at(aliases: dict[str, int], row: ModelVersion) -> list[str]:
+    """The aliases (of ``alias_map``) that point at ``row``, sorted."""
+    return sorted(a for a, v in aliases.items() if v == row.version)
+
+
+def _insert_version(
+    session: Session,
+    name: str,
+    *,
+    artifact_key: str,
+    task: str | None,
+    run_id: str | None,
+    dataset_version_id: int | None,
+    metrics: dict[str, Any] | None,
+    metadata: dict[str, Any] | None,
+) -> ModelVersionRecord:
+    """The next version of ``name`` (``max + 1``; a racing writer makes the write retry)."""
+    model = model_row(session, name, create=True, task=task)
+    row = ModelVersion(
+        model_id=model.id,
+        version=next_version(session, ModelVersion.version, ModelVersion.model_id, model.id),
+        artifact_key=artifact_key,
+        task=task,
+        run_id=run_id,
+        dataset_version_id=dataset_version_id,
+        metrics=metrics or {},
+        meta=metadata or {},
+    )
+    session.add(row)
+    session.flush()
+    return row.to_record(name, [])
