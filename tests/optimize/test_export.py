@@ -87,7 +87,7 @@ def test_members_without_an_exporter_are_dropped_in_a_variant_of_their_own(
     """One k-NN member must not keep the rest of the ensemble off ONNX."""
     from dataclasses import replace
 
-    from lepton.optimize.variants import _exportable_subset
+    from lepton.optimize.tabular import _exportable_subset
 
     linear, knn = trained("binary", "linear"), trained("binary", "knn")
     both = replace(
@@ -105,7 +105,7 @@ def test_members_without_an_exporter_are_dropped_in_a_variant_of_their_own(
     features = heldout("binary").drop(columns="y")
     built = _exportable_subset(both, manifest, features, 1e-5, tmp_path, notes)
     assert built is not None, notes
-    variant, _ = built
+    variant = built.variant
     assert variant.name == "onnx-fp32-exportable" and "knn" in variant.description
     assert variant.max_abs_diff is not None and variant.max_abs_diff < 1e-5
     assert variant.model is not None and [m.family for m in variant.model.members] == ["linear"]

@@ -7,10 +7,12 @@ the native pipeline and marks the best one under an accuracy budget;
 
 from __future__ import annotations
 
+from lepton.optimize.choose import OBJECTIVES
+from lepton.optimize.driver import optimize_model
 from lepton.optimize.export import ExportError, export_model, verify
 from lepton.optimize.pipeline import OptimizeOutcome, optimize, variant_model_name
+from lepton.optimize.result import OptimizeResult
 from lepton.optimize.serving import load_serving_predictor
-from lepton.optimize.variants import OBJECTIVES, OptimizeResult, optimize_model
 
 __all__ = [
     "OBJECTIVES",
