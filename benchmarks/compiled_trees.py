@@ -54,7 +54,7 @@ def main() -> None:
 
     from lepton.data.catalog import DataCatalog
     from lepton.learn.families.lightgbm_family import tree_matrix
-    from lepton.learn.package import input_schema
+    from lepton.learn.package import build_manifest
     from lepton.learn.training import train_dataset
     from lepton.optimize.export import export_model
     from lepton.runtime.onnx_table import OnnxPredictor
@@ -103,12 +103,7 @@ def main() -> None:
             [b.predict(matrix.astype(np.float64), raw_score=True) for b in boosters]
         )
         graph, _ = export_model(model)
-        manifest = {
-            "task": model.task,
-            "target": model.target_name,
-            "input_schema": input_schema(model.encoder),
-            "output_schema": {"labels": model.labels},
-        }
+        manifest = build_manifest(model, metrics={}, lineage={})
         onnx_model = OnnxPredictor(graph.SerializeToString(), manifest)
         records = [{str(k): v for k, v in r.items()} for r in features.to_dict(orient="records")]
         feeds = [onnx_model.layout.from_records([r]) for r in records]

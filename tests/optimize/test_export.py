@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lepton.learn.package import input_schema
+from lepton.learn.package import build_manifest
 from lepton.optimize.export import ExportError, check_faithful, export_model, verify
 from lepton.runtime.native import NativePredictor
 from lepton.runtime.onnx_table import OnnxPredictor
@@ -17,12 +17,7 @@ BINARY = ["lightgbm", "xgboost", "catboost", "mlp", "linear", "random_forest", "
 
 
 def _manifest(model):  # type: ignore[no-untyped-def]
-    return {
-        "task": model.task,
-        "target": model.target_name,
-        "input_schema": input_schema(model.encoder),
-        "output_schema": {"labels": model.labels},
-    }
+    return build_manifest(model, metrics={}, lineage={})
 
 
 @pytest.mark.parametrize(
@@ -87,7 +82,7 @@ def test_members_without_an_exporter_are_dropped_in_a_variant_of_their_own(
     """One k-NN member must not keep the rest of the ensemble off ONNX."""
     from dataclasses import replace
 
-    from lepton.optimize.variants import _exportable_subset
+    from lepton.optimize.tabular import _exportable_subset
 
     linear, knn = trained("binary", "linear"), trained("binary", "knn")
     both = replace(
@@ -96,16 +91,12 @@ def test_members_without_an_exporter_are_dropped_in_a_variant_of_their_own(
     )
     with pytest.raises(ExportError, match="k-NN"):
         export_model(both)
-    manifest = {
-        "input_schema": input_schema(both.encoder),
-        "task": "binary",
-        "output_schema": {"labels": both.labels},
-    }
+    manifest = _manifest(both)
     notes: list[str] = []
     features = heldout("binary").drop(columns="y")
     built = _exportable_subset(both, manifest, features, 1e-5, tmp_path, notes)
     assert built is not None, notes
-    variant, _ = built
+    variant = built.variant
     assert variant.name == "onnx-fp32-exportable" and "knn" in variant.description
     assert variant.max_abs_diff is not None and variant.max_abs_diff < 1e-5
     assert variant.model is not None and [m.family for m in variant.model.members] == ["linear"]

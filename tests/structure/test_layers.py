@@ -48,9 +48,7 @@ def test_layers_only_import_downwards() -> None:
     upward = [
         f"{e.source}:{e.line} imports {e.target}"
         for e in edges()
-        if (a := _layer(e.source)) is not None
-        and (b := _layer(e.target)) is not None
-        and b < a
+        if (a := _layer(e.source)) is not None and (b := _layer(e.target)) is not None and b < a
     ]
     assert upward == []
 

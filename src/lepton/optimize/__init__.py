@@ -7,9 +7,11 @@ the native pipeline and marks the best one under an accuracy budget;
 
 from __future__ import annotations
 
+from lepton.optimize.choose import OBJECTIVES
+from lepton.optimize.driver import optimize_model
 from lepton.optimize.export import ExportError, export_model, verify
 from lepton.optimize.pipeline import OptimizeOutcome, optimize, variant_model_name
-from lepton.optimize.variants import OBJECTIVES, OptimizeResult, optimize_model
+from lepton.optimize.result import OptimizeResult
 from lepton.runtime.loader import load_serving_predictor
 
 __all__ = [

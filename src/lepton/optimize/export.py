@@ -31,6 +31,7 @@ from lepton.optimize.trees import (
     from_lightgbm,
     from_xgboost,
 )
+from lepton.runtime.manifest import PackageManifest
 from lepton.runtime.onnx_table import OnnxPredictor
 
 TREE_FAMILIES = ("lightgbm", "xgboost", "catboost")
@@ -369,7 +370,7 @@ def _tree_column(feature: int, missing_true: bool, n_num: int, remap: list[int])
 
 
 def verify(
-    model: TrainedModel, graph: onnx.ModelProto, manifest: dict[str, Any], frame: pd.DataFrame
+    model: TrainedModel, graph: onnx.ModelProto, manifest: PackageManifest, frame: pd.DataFrame
 ) -> float:
     """Max absolute difference between the graph and the native pipeline on ``frame``.
 

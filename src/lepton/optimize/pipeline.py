@@ -22,9 +22,11 @@ import pandas as pd
 
 from lepton.data.catalog import DataCatalog
 from lepton.errors import LeptonError
-from lepton.learn.model import TrainedModel
+from lepton.optimize.driver import optimize_model
 from lepton.optimize.export import FP32_TOLERANCE
-from lepton.optimize.variants import OptimizeResult, Progress, optimize_model, write_manifests
+from lepton.optimize.packages import write_manifests
+from lepton.optimize.protocol import Progress
+from lepton.optimize.result import OptimizeResult
 from lepton.runtime.loader import package_folder, resolve
 from lepton.runtime.manifest import read_manifest
 from lepton.runtime.package import load_native
@@ -69,29 +71,21 @@ def optimize(
     model = load_native(folder)
     heldout, train, label = _frames(project, record, test_ref)
     with tempfile.TemporaryDirectory(prefix="lepton-opt-") as tmp:
-        settings: dict[str, Any] = {
-            "train": train,
-            "max_metric_drop": max_metric_drop,
-            "objective": objective,
-            "tolerance": tolerance,
-            "heldout_label": label,
-            "measure_seconds": measure_seconds,
-            "on_progress": on_progress,
-        }
-        if not isinstance(model, TrainedModel):  # an image CNN: its own exporter and variants
-            from lepton.optimize.images import optimize_image_model
-
-            result = optimize_image_model(model, manifest, folder, heldout, Path(tmp), **settings)
-        else:
-            result = optimize_model(
-                model,
-                manifest,
-                folder,
-                heldout,
-                Path(tmp),
-                measure_memory=measure_memory,
-                **settings,
-            )
+        result = optimize_model(
+            model,
+            manifest,
+            folder,
+            heldout,
+            Path(tmp),
+            train=train,
+            max_metric_drop=max_metric_drop,
+            objective=objective,
+            tolerance=tolerance,
+            heldout_label=label,
+            measure_memory=measure_memory,
+            measure_seconds=measure_seconds,
+            on_progress=on_progress,
+        )
         parent_ref = {"model": record.name, "version": record.version}
         write_manifests(result, manifest, parent_ref)
         registered, parent = _publish(project, record, result, parent_ref)

@@ -22,7 +22,7 @@ class ImageKind(ModelKind):
     trainer = "lepton.learn.vision.automl:fit_images"
     codec = "lepton.serve.codecs.image:ImageCodec"
     onnx_predictor = "lepton.runtime.onnx_image:OnnxImagePredictor"
-    variants = "lepton.optimize.images:ImageVariants"
+    variants = "lepton.optimize.images:ImageBuilder"
     input_checks = "lepton.monitor.inputs:image_checks"
 
 

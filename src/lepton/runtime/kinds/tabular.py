@@ -21,7 +21,7 @@ class TabularKind(ModelKind):
     trainer = "lepton.learn.automl:fit_tabular"
     codec = "lepton.serve.codecs.tabular:TabularCodec"
     onnx_predictor = "lepton.runtime.onnx_table:OnnxPredictor"
-    variants = "lepton.optimize.tabular:TabularVariants"
+    variants = "lepton.optimize.tabular:TabularBuilder"
     input_checks = "lepton.monitor.inputs:table_checks"
 
     def claims(self, column_kinds: object) -> bool:

@@ -22,7 +22,7 @@ class TextKind(ModelKind):
     trainer = "lepton.learn.automl:fit_tabular"
     codec = "lepton.serve.codecs.tabular:TabularCodec"
     onnx_predictor = "lepton.runtime.onnx_table:OnnxPredictor"
-    variants = "lepton.optimize.tabular:TabularVariants"
+    variants = "lepton.optimize.tabular:TabularBuilder"
     input_checks = "lepton.monitor.inputs:text_checks"
 
 
