@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from lepton.runtime.manifest import ColumnSpec
 from lepton.runtime.onnx_table import MISSING, GraphLayout
 
 SCHEMA = [
@@ -25,7 +26,7 @@ def test_records_and_frame_give_identical_inputs() -> None:
         {"age": None, "hours": float("nan"), "member": None, "city": "Rome"},  # no "plan"
         {"age": np.int64(5), "hours": True, "member": "no", "city": None, "plan": "basic"},
     ]
-    layout = GraphLayout(SCHEMA)
+    layout = GraphLayout([ColumnSpec.from_dict(c) for c in SCHEMA])
     got = layout.from_records(records)
     frame = pd.DataFrame.from_records(records, columns=layout.columns)
     want = layout.from_frame(frame)
@@ -37,7 +38,7 @@ def test_records_and_frame_give_identical_inputs() -> None:
 
 
 def test_column_mapping_and_no_rows() -> None:
-    layout = GraphLayout(SCHEMA)
+    layout = GraphLayout([ColumnSpec.from_dict(c) for c in SCHEMA])
     by_columns = layout.from_records({"age": [1, 2], "hours": [3, None], "member": ["yes", "no"],
                                       "city": ["a", "b"], "plan": ["x", None]})  # fmt: skip
     assert by_columns["num"].shape == (2, 3) and by_columns["cat"].shape == (2, 2)
