@@ -24,6 +24,7 @@ from lepton.serve.codecs.body import (
     read_body,
     refuse_declared_oversize,
 )
+from lepton.serve.codecs.openapi import json_object, multipart_file
 from lepton.serve.validation import PayloadTooLarge, RequestError
 
 MAX_IMAGES = 256
@@ -126,24 +127,14 @@ class ImageCodec(Codec):
     def openapi_request_body(cls) -> dict[str, Any]:
         return {
             "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "images": {
-                                "type": "array",
-                                "items": {"type": "string", "format": "byte"},
-                                "description": "image models: base64 image files",
-                            }
-                        },
+                "application/json": json_object(
+                    images={
+                        "type": "array",
+                        "items": {"type": "string", "format": "byte"},
+                        "description": "image models: base64 image files",
                     }
-                },
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                    }
-                },
+                ),
+                "multipart/form-data": multipart_file(),
             }
         }
 

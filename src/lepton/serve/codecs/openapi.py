@@ -12,6 +12,18 @@ from typing import Any
 
 from lepton.serve.codecs.base import Codec
 
+BINARY = {"type": "string", "format": "binary"}
+
+
+def json_object(**properties: dict[str, Any]) -> dict[str, Any]:
+    """A media type entry whose body is a JSON object with ``properties``."""
+    return {"schema": {"type": "object", "properties": properties}}
+
+
+def multipart_file() -> dict[str, Any]:
+    """A multipart form carrying uploaded ``file`` part(s)."""
+    return json_object(file=dict(BINARY))
+
 
 def merged_request_body(codecs: Iterable[type[Codec]]) -> dict[str, Any]:
     """``{"content": …}`` accepting what any of ``codecs`` accepts."""

@@ -21,6 +21,7 @@ from lepton.serve.codecs.body import (
     read_body,
     refuse_declared_oversize,
 )
+from lepton.serve.codecs.openapi import BINARY, json_object, multipart_file
 from lepton.serve.validation import InputValidator, RequestError
 
 CSV = ("text/csv", "application/csv")
@@ -66,25 +67,13 @@ class TabularCodec(Codec):
     def openapi_request_body(cls) -> dict[str, Any]:
         return {
             "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "records": {"type": "array", "items": {"type": "object"}},
-                            "columns": {"type": "object"},
-                        },
-                    }
-                },
+                "application/json": json_object(
+                    records={"type": "array", "items": {"type": "object"}},
+                    columns={"type": "object"},
+                ),
                 "text/csv": {"schema": {"type": "string"}},
-                "application/vnd.apache.parquet": {
-                    "schema": {"type": "string", "format": "binary"}
-                },
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                    }
-                },
+                "application/vnd.apache.parquet": {"schema": dict(BINARY)},
+                "multipart/form-data": multipart_file(),
             }
         }
 
