@@ -1,4 +1,9 @@
-"""A real `lepton serve` process on 127.0.0.1 over a project with two trained versions."""
+"""A real `lepton serve` process on 127.0.0.1 over a project with two trained versions.
+
+The trained project and the server are shared by the session (packages are immutable);
+every test gets deployments of its own (``deployment``, ``deploy``), so no test depends
+on what another left behind and any test can run alone, or in any order.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +27,9 @@ from lepton.config import load_settings
 from lepton.data.catalog import DataCatalog
 from lepton.learn.training import train_dataset
 from lepton.store.project import Project
+from tests.serve.faulty import register_faulty
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def churn_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -109,6 +118,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedProject]:
         if k not in ("LEPTON_STORE_URL", "LEPTON_ARTIFACTS_URL", "LEPTON_CONFIG")
     }
     env["LEPTON_HOME"] = str(home)
+    # the server unpickles tests.serve.faulty.FaultyModel: let it import the tests package
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     project = Project.open(load_settings(env))
     frame = churn_frame()
     catalog = DataCatalog(project)
@@ -116,14 +127,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedProject]:
     train_dataset(project, ref, time_limit=8, families=["linear"], n_folds=3)
     ref2 = catalog.add_frame(churn_frame(seed=1), name="churn", target="y")[0].ref
     train_dataset(project, ref2, time_limit=8, families=["linear"], n_folds=3, model_name="churn")
+    register_faulty(project, "churn@1", "faulty")
     keys = {
         scope: project.metadata.create_api_key(f"test-{scope}", scopes=[scope])[0]
         for scope in ("predict", "admin", "metrics")
     }
-    served = ServedProject(home, env, project, keys, frame)
-    done = served.lepton("deploy", "churn@1", "--name", "churn")
-    assert done.returncode == 0, done.stderr
-    yield served
+    yield ServedProject(home, env, project, keys, frame)
     project.close()
 
 
@@ -132,3 +141,34 @@ def server(served: ServedProject) -> Iterator[Server]:
     running = start_server(served.env)
     yield running
     running.stop()
+
+
+Deploy = Callable[..., str]
+
+
+@pytest.fixture
+def deploy(served: ServedProject, server: Server) -> Iterator[Deploy]:
+    """``deploy(model="churn@1")``: a new deployment of ``model`` for this test; its name.
+
+    Created through the admin API, which answers once the server has loaded it; removed
+    from the store when the test ends (the servers drop it at their next poll).
+    """
+    names: list[str] = []
+
+    def make(model: str = "churn@1") -> str:
+        name = f"{model.split('@')[0]}-{uuid.uuid4().hex[:10]}"
+        admin = server.client(served.keys["admin"])
+        answer = admin.put(f"/v1/deployments/{name}", json={"model": model})
+        assert answer.status_code == 200, answer.text
+        names.append(name)
+        return name
+
+    yield make
+    for name in names:
+        served.project.metadata.delete_deployment(name)
+
+
+@pytest.fixture
+def deployment(deploy: Deploy) -> str:
+    """A deployment of churn@1 that only this test uses."""
+    return deploy()

@@ -97,3 +97,14 @@ def test_kind_switch_patterns_catch_the_old_shapes() -> None:
         'if predictor.manifest.kind == "image":',
     ]
     assert all(any(p.search(line) for p in KIND_TESTS) for line in old)
+
+
+def test_the_server_needs_only_the_runtime_and_the_store() -> None:
+    allowed = ("lepton.serve", "lepton.runtime", "lepton.store", "lepton.config", "lepton.errors")
+    allowed += ("lepton.names", "lepton.version")
+    found = [
+        f"{e.source}:{e.line} -> {e.target}"
+        for e in edges()
+        if e.source.startswith("lepton.serve") and not e.target.startswith(allowed)
+    ]
+    assert found == []

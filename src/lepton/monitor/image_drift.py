@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from lepton.monitor.drift import DriftReport, detect_drift
 from lepton.runtime.images import Preprocessing, convert, decode, pixel_stats
 
-PREFIX = "image_"  # logged as in_image_<stat> by lepton.serve.images
+PREFIX = "image_"  # logged as in_image_<stat> by lepton.serve.codecs.image
 STATS = ("width", "height", "brightness", "contrast", "mean_r", "mean_g", "mean_b")
 EMBEDDING_COMPONENTS = 8
 REFERENCE_IMAGES = 2000

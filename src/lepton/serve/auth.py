@@ -13,6 +13,10 @@ from lepton.store.metadata import MetadataStore
 from lepton.store.metadata.store import hash_api_key
 
 SCOPES = ("predict", "admin", "metrics")
+# which scopes each group of endpoints accepts (admin keys may do everything)
+PREDICT = ("predict", "admin")
+ADMIN = ("admin",)
+METRICS = ("metrics", "admin")
 
 
 class AuthError(LeptonError):

@@ -7,8 +7,10 @@ measurements say it pays: requests arrive faster than the model's fixed per-call
 (estimated by regressing call time on batch size over recent calls), and never longer
 than that cost or the latency budget. At low load nothing waits.
 
-Model calls run in a thread pool, off the event loop. A full queue raises
-``Overloaded`` (the server answers 503 with ``Retry-After``) instead of growing memory.
+Model calls run in a thread pool, off the event loop. A call that raises fails every
+request of its batch with that exception, and the worker goes on with the next batch. A
+full queue raises ``Overloaded`` (the server answers 503 with ``Retry-After``) instead
+of growing memory.
 """
 
 from __future__ import annotations
@@ -176,20 +178,23 @@ class AdaptiveBatcher:
             await self._call(batch, rows)
 
     async def _call(self, batch: list[_Pending], rows: int) -> None:
+        """One model call for ``batch``; whatever fails reaches every caller, never the worker."""
         records = [r for item in batch for r in item.records]
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
         try:
             output = await loop.run_in_executor(self.executor, self.predict, records)
+            if len(output) != rows:
+                raise RuntimeError(f"the model answered {len(output)} rows for {rows}")
+            elapsed = time.perf_counter() - started
+            self.cost.observe(rows, elapsed)
+            if self.on_batch is not None:
+                self.on_batch(rows, elapsed)
         except Exception as exc:
             for item in batch:
                 if not item.future.done():
                     item.future.set_exception(exc)
             return
-        elapsed = time.perf_counter() - started
-        self.cost.observe(rows, elapsed)
-        if self.on_batch is not None:
-            self.on_batch(rows, elapsed)
         offset = 0
         for item in batch:
             n = len(item.records)

@@ -25,10 +25,9 @@ from numpy.typing import NDArray
 from lepton.errors import LeptonError, NotFoundError
 from lepton.runtime.loader import load_serving_predictor
 from lepton.serve.batching import AdaptiveBatcher
+from lepton.serve.codecs import Codec, codec_for
 from lepton.serve.deployments import DeploymentSpec
-from lepton.serve.images import ImageValidator, is_image_schema
 from lepton.serve.metrics import ServerMetrics
-from lepton.serve.validation import InputValidator
 from lepton.store.project import Project
 
 log = logging.getLogger("lepton.serve")
@@ -56,12 +55,12 @@ def predict_fn(predictor: Any) -> Any:
 
 @dataclass
 class VersionWorker:
-    """One loaded model version of a deployment: predictor, validator, batcher."""
+    """One loaded model version of a deployment: predictor, codec, batcher."""
 
     model: str
     version: int
     predictor: Any
-    validator: InputValidator | ImageValidator
+    codec: Codec
     batcher: AdaptiveBatcher
     labels: list[Any] | None
     variant: str
@@ -92,6 +91,11 @@ class LiveDeployment:
     @property
     def shadows(self) -> list[VersionWorker]:
         return [self.workers[v] for v in self.spec.shadows if v in self.workers]
+
+    @property
+    def codec(self) -> Codec:
+        """The body reader: every version of a deployment takes one kind, so the primary's."""
+        return self.workers[self.spec.primary].codec
 
 
 class ServingState:
@@ -183,6 +187,10 @@ class ServingState:
             load_serving_predictor, self.project, f"{spec.model}@{version}"
         )
         labels = None if predictor.task == "regression" else list(predictor.labels)
+        codec = codec_for(
+            predictor.manifest,
+            reject_unknown_categories=spec.reject_unknown_categories,
+        )
         labels_v = (spec.name, str(version))
 
         def observe(rows: int, seconds: float) -> None:
@@ -199,20 +207,9 @@ class ServingState:
         )
         batcher.start()
         self.metrics.queue_depth.labels(*labels_v).set_function(lambda: batcher.queue_depth)
-        schema = predictor.manifest.schema_dicts()
         variant = str(getattr(predictor, "variant", None) or "native")
         log.info("loaded %s@%s (%s) for deployment %s", spec.model, version, variant, spec.name)
-        return VersionWorker(
-            spec.model,
-            record.version,
-            predictor,
-            ImageValidator(schema)
-            if is_image_schema(schema)
-            else InputValidator(schema, reject_unknown_categories=spec.reject_unknown_categories),
-            batcher,
-            labels,
-            variant,
-        )
+        return VersionWorker(spec.model, record.version, predictor, codec, batcher, labels, variant)
 
     async def _retire(self, old: LiveDeployment, new: LiveDeployment | None) -> None:
         kept = {id(w) for w in new.workers.values()} if new is not None else set()

@@ -1,0 +1,61 @@
+"""What every input kind must provide to be served: the ``Codec`` interface.
+
+Why one interface (BentoML's IO descriptors): routing, canaries, shadows, batching, the
+retry on hot swaps and the prediction log then work for every kind unchanged, and the
+server learns nothing about tables or images. A codec belongs to one loaded version:
+it is built from that version's input schema, so a canary trained differently is
+checked against what IT was trained on.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+from starlette.requests import Request
+
+from lepton.runtime.manifest import PackageManifest
+
+Records = list[dict[str, Any]]
+
+
+class Codec(ABC):
+    """Decode, validate, log and encode one kind of model input (a table, images, …)."""
+
+    offload: ClassVar[bool] = False
+    """Whether ``validate`` is slow enough (decoding images) to run in a thread."""
+
+    @classmethod
+    @abstractmethod
+    def for_manifest(cls, manifest: PackageManifest, *, reject_unknown_categories: bool) -> Codec:
+        """The codec for one loaded version, from its package's input schema."""
+
+    @abstractmethod
+    async def read(self, request: Request) -> list[Any]:
+        """The request body as raw rows, or a 4xx naming the field."""
+
+    @abstractmethod
+    def validate(self, rows: list[Any]) -> Records:
+        """Raw rows → the records the model takes, or a 4xx naming the field and row."""
+
+    def loggable(self, records: Records) -> Records:
+        """What the prediction log keeps of ``records`` (by default: all of them)."""
+        return records
+
+    def encode(self, outputs: NDArray[Any], labels: list[Any] | None) -> dict[str, Any]:
+        """The answer's prediction fields: values, or labels with their probabilities."""
+        scores = np.asarray(outputs, dtype=float)
+        if labels is None:
+            return {"predictions": scores.tolist()}
+        return {
+            "predictions": [labels[i] for i in scores.argmax(axis=1)],
+            "labels": labels,
+            "probabilities": scores.round(6).tolist(),
+        }
+
+    @classmethod
+    @abstractmethod
+    def openapi_request_body(cls) -> dict[str, Any]:
+        """The OpenAPI ``requestBody`` (``{"content": {media type: …}}``) this kind accepts."""

@@ -1,0 +1,47 @@
+"""Reading a request body within the server's limits, shared by every codec.
+
+Why here and not in each codec: the size limits and the 4xx they answer with must be the
+same whatever the model's input kind, and the declared ``Content-Length`` is checked
+before a byte is read, so an oversized upload is refused without buffering it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from lepton.serve.validation import PayloadTooLarge, RequestError
+
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+def media_type(request: Request) -> str:
+    """The request's content type without parameters (JSON when none is given)."""
+    return request.headers.get("content-type", "application/json").split(";")[0].strip()
+
+
+def refuse_declared_oversize(request: Request, limit: int) -> None:
+    """A 413 before reading, when the client already says the body is too large."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(
+            f"request body is {int(declared)} bytes; the limit is {limit}", field="body"
+        )
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, or a 413 when it is larger than ``limit``."""
+    body = await request.body()
+    if len(body) > limit:
+        raise PayloadTooLarge(f"request body exceeds {limit} bytes", field="body")
+    return body
+
+
+def parse_json(body: bytes) -> Any:
+    """The parsed body, or a 422 naming ``body`` when it is not JSON."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise RequestError(f"body is not valid JSON: {exc}", field="body") from exc

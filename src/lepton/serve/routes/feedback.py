@@ -1,0 +1,42 @@
+"""Ground truth for served predictions, joined to the prediction log by ``request_id``."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pandas as pd
+from fastapi import APIRouter, Header
+from pydantic import BaseModel, Field
+
+from lepton.serve.auth import PREDICT
+from lepton.serve.context import Context
+
+router = APIRouter(tags=["predict"])
+
+
+class FeedbackItem(BaseModel):
+    request_id: str = Field(description="the request_id a prediction answer carried")
+    row: int = Field(0, description="row within that request (default 0)")
+    label: str | float | int | bool = Field(description="the ground truth")
+
+
+class FeedbackBody(BaseModel):
+    feedback: list[FeedbackItem] = Field(min_length=1)
+
+
+@router.post("/v1/deployments/{name}/feedback")
+async def feedback(
+    name: str, body: FeedbackBody, context: Context, authorization: str | None = Header(None)
+) -> dict[str, Any]:
+    """Attach ground truth to logged predictions by request_id (idempotent).
+
+    Ids that match no logged prediction are returned in ``unknown``, never dropped silently.
+    """
+    context.keys.require(authorization, PREDICT)
+    context.state.get(name)
+    if context.predlog is not None:
+        await asyncio.to_thread(context.predlog.flush)  # so ids answered a moment ago are known
+    frame = pd.DataFrame([item.model_dump() for item in body.feedback])
+    result = await asyncio.to_thread(context.feedback.add_feedback, name, frame)
+    return result.to_json()

@@ -1,0 +1,37 @@
+"""Liveness, readiness and Prometheus metrics: what orchestrators and scrapers poll."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Header
+from fastapi.responses import Response
+
+from lepton.serve.auth import METRICS
+from lepton.serve.context import Context
+from lepton.serve.responses import ORJSONResponse
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(context: Context) -> Response:
+    """Readiness: deployments are loaded."""
+    state = context.state
+    body = {
+        "ready": state.ready,
+        "deployments": sorted(state.deployments),
+        "failed": state.failures,
+    }
+    return ORJSONResponse(body, status_code=200 if state.ready else 503)
+
+
+@router.get("/metrics")
+async def prometheus(context: Context, authorization: str | None = Header(None)) -> Response:
+    """Prometheus metrics (needs a metrics or admin key)."""
+    context.keys.require(authorization, METRICS)
+    return Response(context.metrics.render(), media_type="text/plain; version=0.0.4")
