@@ -16,11 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from lepton.learn.registry import package_folder, resolve
 from numpy.typing import NDArray
 
 from lepton.learn.model import TrainedModel
-from lepton.learn.package import NATIVE, load_native
+from lepton.runtime.loader import package_folder, resolve
+from lepton.runtime.manifest import NATIVE
+from lepton.runtime.package import load_native
 from lepton.store.metadata.records import ModelVersionRecord
 from lepton.store.project import Project
 
