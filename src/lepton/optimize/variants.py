@@ -46,7 +46,7 @@ from lepton.optimize.measure import (
     peak_memory_mib,
     throughput,
 )
-from lepton.optimize.prune import neural_members, prune_model
+from lepton.optimize.prune import neural_members, prunable_members, prune_model
 
 OBJECTIVES = ("latency", "throughput", "size")
 Progress = Callable[[str], None]
@@ -287,6 +287,9 @@ def _derived(
         notes.append(f"onnx-int8-static not built: {exc}")
     if train is None:
         notes.append("onnx-pruned not built: no training rows to fine-tune on")
+        return out
+    if not prunable_members(model.members):
+        notes.append("onnx-pruned not built: no member's family takes pruning")
         return out
     say("pruning 50% of MLP weights and fine-tuning")
     threads = torch.get_num_threads()
