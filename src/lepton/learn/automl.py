@@ -17,7 +17,8 @@ from lepton.compute import Executor, available_cores, make_executor
 from lepton.errors import DataError, LeptonError
 from lepton.learn.cv import make_folds
 from lepton.learn.ensemble import fit_temperature, greedy_ensemble
-from lepton.learn.families import FAMILY_NAMES, TaskInfo
+from lepton.learn.families import TaskInfo, family_names
+from lepton.learn.families.registry import Inputs
 from lepton.learn.features import FeatureEncoder
 from lepton.learn.metrics import Metric, get_metric
 from lepton.learn.model import HEDGE_COUNTS, Member, TrainedModel
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
     from lepton.learn.vision.model import ImageModel
 
 MAX_ENSEMBLE_CANDIDATES = 20
+TABLE_INPUTS: tuple[Inputs, ...] = (
+    "tabular",
+    "text",
+)  # families the table search trains (images go to vision)
 
 
 @dataclass
@@ -91,12 +96,11 @@ class AutoML:
             raise DataError(
                 f"target column {self.target!r} not found; columns: {', '.join(map(str, frame.columns))}"
             )
-        families = list(self.families or FAMILY_NAMES)
-        unknown = [f for f in families if f not in FAMILY_NAMES]
+        known = family_names(inputs=TABLE_INPUTS)
+        families = list(self.families or family_names(inputs=TABLE_INPUTS, default=True))
+        unknown = [f for f in families if f not in known]
         if unknown:
-            raise LeptonError(
-                f"unknown model famil(ies) {unknown}; choose from {list(FAMILY_NAMES)}"
-            )
+            raise LeptonError(f"unknown model famil(ies) {unknown}; choose from {known}")
         self.notes_: list[str] = []
         kinds = self.column_kinds or _infer_kinds(frame.drop(columns=[self.target]).head(2000))
         kind = get_kind(infer_kind(k for c, k in kinds.items() if c != self.target))
@@ -107,7 +111,7 @@ class AutoML:
         """The tabular (and text) search: CV, Optuna, ensembling, calibration."""
         started = self.started_
         deadline = started + float(self.time_limit)
-        families = list(self.families or FAMILY_NAMES)
+        families = list(self.families or family_names(inputs=TABLE_INPUTS, default=True))
         labelled = frame[frame[self.target].notna()]
         if len(labelled) < len(frame):
             self.notes_.append(f"dropped {len(frame) - len(labelled)} rows with no target value")

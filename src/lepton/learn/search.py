@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from lepton.compute import Executor
 from lepton.learn.cv import Folds, TrialResult, TrialSpec, run_trial
-from lepton.learn.families import TaskInfo, get_family
+from lepton.learn.families import TaskInfo, family_names, get_family
 from lepton.learn.features import Encoded
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -40,20 +40,11 @@ class SearchResult:
 
 
 def portfolio(families: list[str], n_rows: int, time_limit: float) -> list[str]:
-    """Families in the order their defaults are tried: fast and strong first."""
-    order = [
-        "text_tfidf",
-        "text_embedding",
-        "lightgbm",
-        "catboost",
-        "xgboost",
-        "extra_trees",
-        "linear",
-        "mlp",
-        "knn",
-        "random_forest",
-    ]
-    chosen = [f for f in order if f in families]
+    """Families in the order their defaults are tried: fast and strong first.
+
+    The order is the registry's (``FamilySpec.default``).
+    """
+    chosen = [f for f in family_names() if f in families]
     if n_rows > 20_000 and time_limit < 120:
         # on big data a short budget is better spent tuning boosted trees: forests and k-NN
         # take tens of seconds here and rarely earn ensemble weight next to them

@@ -15,7 +15,7 @@ import pandas as pd
 
 from lepton.errors import DataError
 from lepton.learn import text as textlib
-from lepton.learn.families import TEXT_FAMILIES
+from lepton.learn.families import family_names
 from lepton.learn.features import USABLE_KINDS
 
 EMBED_BUDGET_SHARE = 0.35
@@ -32,23 +32,24 @@ def plan_text(
     notes: list[str],
 ) -> tuple[list[str], bool]:
     """(families to search, whether the encoder embeds text)."""
+    text_families = family_names(inputs="text")
     text_columns = [
         c
         for c in features.columns
         if kinds.get(str(c)) == "text" and not textlib.is_blank(textlib.as_texts(features[c]))
     ]
-    asked_text = [f for f in families if f in TEXT_FAMILIES]
+    asked_text = [f for f in families if f in text_families]
     if not text_columns:
         if explicit and asked_text and len(asked_text) == len(families):
             raise DataError(
                 f"famil(ies) {asked_text} need a non-empty text column; this table has none"
             )
-        return [f for f in families if f not in TEXT_FAMILIES], False
+        return [f for f in families if f not in text_families], False
     tabular = any(kinds.get(str(c)) in USABLE_KINDS for c in features.columns)
     if not explicit and not tabular:
-        families = [f for f in families if f in TEXT_FAMILIES]  # text only: text models
+        families = [f for f in families if f in text_families]  # text only: text models
     embed = "text_embedding" in families or (
-        tabular and any(f not in TEXT_FAMILIES for f in families)
+        tabular and any(f not in text_families for f in families)
     )
     if embed:
         seconds = ESTIMATE_SAFETY * sum(

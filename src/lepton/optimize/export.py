@@ -3,7 +3,8 @@
 ``export_model`` builds the graph; ``verify`` runs it against the native pipeline on
 held-out rows and rejects it when probabilities (or values) differ by more than a
 tolerance. A member that cannot be represented exactly raises ``ExportError`` naming
-the family and the reason, so the caller keeps the native predictor.
+the family and the reason, so the caller keeps the native predictor. Which function
+exports a member is its family's business: ``FamilySpec.exporter`` names it.
 """
 
 from __future__ import annotations
@@ -17,25 +18,19 @@ import pandas as pd
 from onnx import helper
 
 from lepton.errors import LeptonError
-from lepton.learn.families.sklearn_families import DenseModel
-from lepton.learn.features import Encoded
+from lepton.learn.families import family_spec
 from lepton.learn.model import HEDGE_COUNTS, HEDGE_PSEUDO_ROWS, Member, TrainedModel
 from lepton.optimize.graph import FLOAT, STRING, GraphBuilder, tensor_input
-from lepton.optimize.members import GraphInputs, dense_features, mlp_member, sklearn_member
+from lepton.optimize.members import GraphInputs, MemberContext, MemberExporter
 from lepton.optimize.trees import (
     DerivedFeatures,
     EnsembleAttributes,
     TreeGroup,
     UnsupportedModel,
-    from_catboost,
-    from_lightgbm,
-    from_xgboost,
 )
 from lepton.runtime.manifest import PackageManifest
 from lepton.runtime.onnx_table import OnnxPredictor
 
-TREE_FAMILIES = ("lightgbm", "xgboost", "catboost")
-DENSE_FAMILIES = ("linear", "random_forest", "extra_trees", "knn")
 FP32_TOLERANCE = 1e-5
 TEXT_REFUSAL = (
     "text column(s) {columns}: the text pipeline (scikit-learn TF-IDF tokenisation with "
@@ -68,8 +63,11 @@ def export_model(
     chosen = [m for m in (members if members is not None else model.members) if m.weight > 0]
     problems: list[str] = []
     for m in chosen:
-        if m.family not in TREE_FAMILIES + DENSE_FAMILIES + ("mlp",):
-            problems.append(f"{m.name}: family {m.family!r} has no ONNX exporter")
+        spec = family_spec(m.family)
+        if spec.exporter is None:
+            problems.append(
+                f"{m.name}: family {m.family!r} has no ONNX exporter ({spec.no_export_reason})"
+            )
     if getattr(model.encoder, "text_", None):
         problems.append(TEXT_REFUSAL.format(columns=", ".join(map(repr, model.encoder.text_))))
     if problems:
@@ -104,31 +102,20 @@ def export_model(
 
     contributions: list[str] = []
     derived = DerivedFeatures(n_num, cards)
+    ctx = MemberContext(g, x, derived, model.task, k)
     tree_groups: list[tuple[EnsembleAttributes, float]] = []  # one per fold model
     for member in chosen:
         share = member.weight / len(member.models)
+        spec = family_spec(member.family)
+        export: MemberExporter = spec.load_exporter()
         try:
-            if member.family in TREE_FAMILIES:
-                for fitted in member.models:
-                    group = _tree_group(
-                        member.family, fitted, derived, k if model.task == "multiclass" else 1
-                    )
-                    tree_groups.append((EnsembleAttributes.from_group(group), share))
-                    report.n_trees += len(group.trees)
-                how = "trees → TreeEnsembleRegressor"
-            elif member.family == "mlp":
-                for fitted in member.models:
-                    out = mlp_member(g, x, fitted, classifier)
+            for fitted in member.models:
+                out = export(ctx, fitted)
+                if isinstance(out, TreeGroup):  # joins the one tree block (see _tree_block)
+                    tree_groups.append((EnsembleAttributes.from_group(out), share))
+                    report.n_trees += len(out.trees)
+                else:
                     contributions.append(g.op("Mul", [out, g.const(np.float32(share), "w")]))
-                how = "MLP weights → MatMul/Relu/Softmax"
-            else:
-                for fitted in member.models:
-                    assert isinstance(fitted, DenseModel)
-                    dense = dense_features(g, x, fitted.encoder)
-                    width = _dense_width(fitted.encoder, n_num)
-                    out = sklearn_member(g, dense, fitted.estimator, width, classifier)
-                    contributions.append(g.op("Mul", [out, g.const(np.float32(share), "w")]))
-                how = "DenseEncoder ops + skl2onnx"
         except UnsupportedModel as exc:
             problems.append(f"{member.name} ({member.family}): {exc}")
             continue
@@ -138,7 +125,7 @@ def export_model(
                 "family": member.family,
                 "weight": member.weight,
                 "fold_models": len(member.models),
-                "export": how,
+                "export": spec.exporter,
             }
         )
     if problems:
@@ -261,29 +248,6 @@ def _hedge(g: GraphBuilder, x: GraphInputs, model: TrainedModel, out: str, class
 
 def _cardinality(model: TrainedModel, j: int) -> int:
     return len(list(model.encoder.categorical_.values())[j])
-
-
-def _dense_width(encoder: Any, n_num: int) -> int:
-    return int(n_num + len(encoder.flag_columns_) + sum(encoder.levels_))
-
-
-def _tree_group(family: str, fitted: Any, derived: DerivedFeatures, outputs: int) -> TreeGroup:
-    n_num, cards = derived.n_numeric, derived.cardinalities
-    if family == "lightgbm":
-        group, sigmoid = from_lightgbm(fitted.booster, derived)
-        group.scale = sigmoid if fitted.info.task == "binary" else 1.0
-        return group
-    probe = Encoded(np.zeros((2, n_num), np.float32), np.full((2, len(cards)), -1, np.int32), cards)
-    if family == "xgboost":
-        from lepton.learn.families.xgboost_family import _dmatrix
-
-        return from_xgboost(fitted.booster, derived, outputs, lambda: _dmatrix(probe))
-    from lepton.learn.families.catboost_family import _pool
-
-    def make_pool(num: Any, cat: Any) -> Any:
-        return _pool(Encoded(num, cat, cards))
-
-    return from_catboost(fitted.model, derived, make_pool)
 
 
 def _tree_block(

@@ -1,4 +1,10 @@
-"""ONNX subgraphs for the members that are not boosted trees.
+"""How a family's fitted model becomes ONNX nodes, and the subgraphs of the non-tree families.
+
+A family names its exporter in its ``FamilySpec`` (``"module:function"``); every
+exporter is a ``MemberExporter``: given the ``MemberContext`` (the graph so far, its
+input tensors, the derived category features all trees share) and one fitted model,
+it returns either the name of its output tensor ([N, K] probabilities, [N, 1] values)
+or a ``TreeGroup`` for the shared tree ensemble (``lepton.optimize.trees``).
 
 - ``dense_features``: the ``DenseEncoder`` (median impute, standardise, missing flags,
   one-hot) as graph ops, so requests need no numpy preprocessing;
@@ -12,15 +18,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
 from lepton.learn.families.base import DenseEncoder
 from lepton.optimize.graph import ML_OPSET, OPSET, GraphBuilder
-from lepton.optimize.trees import UnsupportedModel
+from lepton.optimize.trees import DerivedFeatures, TreeGroup, UnsupportedModel
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,24 @@ class GraphInputs:
     codes1: str  # int64 [N, C]: category code + 1, 0 = missing/unseen
     n_num: int
     n_cat: int
+
+
+@dataclass(frozen=True)
+class MemberContext:
+    """What an exporter builds on; ``n_outputs`` is K for classification, 1 for regression."""
+
+    g: GraphBuilder
+    x: GraphInputs
+    derived: DerivedFeatures
+    task: str
+    n_outputs: int
+
+    @property
+    def classifier(self) -> bool:
+        return self.task != "regression"
+
+
+MemberExporter = Callable[[MemberContext, Any], str | TreeGroup]
 
 
 def dense_features(
@@ -64,6 +88,14 @@ def dense_features(
     return g.op("Concat", blocks, axis=1)
 
 
+def dense_member(ctx: MemberContext, fitted: Any) -> str:
+    """A ``DenseModel`` (``DenseEncoder`` + scikit-learn estimator): encoder ops, then skl2onnx."""
+    enc = fitted.encoder
+    dense = dense_features(ctx.g, ctx.x, enc)
+    width = int(ctx.x.n_num + len(enc.flag_columns_) + sum(enc.levels_))
+    return sklearn_member(ctx.g, dense, fitted.estimator, width, ctx.classifier)
+
+
 def sklearn_member(
     g: GraphBuilder, dense: str, estimator: Any, width: int, classifier: bool
 ) -> str:
@@ -71,11 +103,6 @@ def sklearn_member(
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
 
-    if type(estimator).__name__.startswith("KNeighbors"):
-        raise UnsupportedModel(
-            "skl2onnx's k-NN graph disagrees with scikit-learn by up to 0.1 in probability "
-            "(distance weighting, ties); k-NN stays native"
-        )
     options = {id(estimator): {"zipmap": False}} if classifier else None
     try:
         converted = convert_sklearn(
@@ -94,8 +121,11 @@ def sklearn_member(
     return g.op("Reshape", [outputs["variable"], g.const(np.array([-1, 1], np.int64), "shape")])
 
 
-def mlp_member(g: GraphBuilder, x: GraphInputs, model: Any, classifier: bool) -> str:
+def mlp_member(ctx: MemberContext, model: Any) -> str:
     """A ``MLPModel`` (encoder + ``TabularMLP``) as ops; [N, K] probabilities or [N, 1] values."""
+    import torch
+
+    g, x, classifier = ctx.g, ctx.x, ctx.classifier
     dense = dense_features(g, x, model.encoder, with_onehot=False)
     net = model.net
     parts = [dense]

@@ -1,20 +1,34 @@
-"""Magnitude pruning of the MLP members, then a short fine-tune with the mask held fixed.
+"""Magnitude pruning of the prunable members (the MLP), then a short fine-tune, mask fixed.
 
 Zeroed weights only pay off where a runtime exploits sparsity (or the file is
 compressed); the table reports what they buy on this machine, which may be nothing.
+Which members qualify is their family's ``FamilySpec.prunable`` / ``quantizable``; a
+prunable fitted model is a ``PrunableModel``.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Protocol, cast
 
 import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from lepton.learn.families.mlp_family import MLPModel
+from lepton.learn.families import TaskInfo, family_spec
+from lepton.learn.features import Encoded
 from lepton.learn.model import Member, TrainedModel
+
+
+class PrunableModel(Protocol):
+    """A fitted network with linear layers in ``net.body`` and targets scaled by ``y_*``."""
+
+    net: Any
+    info: TaskInfo
+    y_mean: float
+    y_scale: float
+
+    def tensors(self, data: Encoded) -> tuple[torch.Tensor, torch.Tensor]: ...
 
 
 def prune_model(
@@ -27,23 +41,21 @@ def prune_model(
     seed: int = 0,
 ) -> TrainedModel:
     """A copy of ``model`` whose MLP linear layers keep only their largest ``1 - sparsity`` weights."""
-    from lepton.learn.families.mlp_family import _tensors
-
     pruned = copy.deepcopy(model)
     data = pruned.encoder.transform(frame)
     torch.manual_seed(seed)
     for member in pruned.members:
-        if member.family != "mlp":
+        if not family_spec(member.family).prunable:
             continue
         for fitted in member.models:
-            assert isinstance(fitted, MLPModel)
-            _prune_one(fitted, *_tensors(fitted.encoder, data), y, sparsity, epochs)
+            _prune_one(cast(PrunableModel, fitted), data, y, sparsity, epochs)
     return pruned
 
 
 def _prune_one(
-    fitted: Any, num: torch.Tensor, cat: torch.Tensor, y: NDArray[Any], sparsity: float, epochs: int
+    fitted: PrunableModel, data: Encoded, y: NDArray[Any], sparsity: float, epochs: int
 ) -> None:
+    num, cat = fitted.tensors(data)
     net = fitted.net
     linears = [m for m in net.body if isinstance(m, torch.nn.Linear)]
     masks = []
@@ -74,4 +86,10 @@ def _prune_one(
 
 
 def neural_members(members: list[Member]) -> bool:
-    return any(m.family == "mlp" and m.weight > 0 for m in members)
+    """Whether int8 quantization has anything to act on: a weighted quantizable member."""
+    return any(family_spec(m.family).quantizable and m.weight > 0 for m in members)
+
+
+def prunable_members(members: list[Member]) -> bool:
+    """Whether ``prune_model`` has anything to prune: a weighted prunable member."""
+    return any(family_spec(m.family).prunable and m.weight > 0 for m in members)

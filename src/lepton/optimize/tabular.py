@@ -30,7 +30,7 @@ from lepton.optimize.measure import (
 )
 from lepton.optimize.packages import served_file
 from lepton.optimize.protocol import BuiltVariant, Measure, MeasureOptions, Progress, VariantRun
-from lepton.optimize.prune import neural_members, prune_model
+from lepton.optimize.prune import neural_members, prunable_members, prune_model
 from lepton.optimize.result import Variant
 from lepton.runtime.manifest import PackageManifest
 from lepton.runtime.onnx_table import GraphLayout, OnnxPredictor
@@ -202,6 +202,9 @@ def _derived(
         notes.append(f"onnx-int8-static not built: {exc}")
     if train is None:
         notes.append("onnx-pruned not built: no training rows to fine-tune on")
+        return out
+    if not prunable_members(model.members):
+        notes.append("onnx-pruned not built: no member's family takes pruning")
         return out
     say("pruning 50% of MLP weights and fine-tuning")
     with one_torch_thread():

@@ -26,12 +26,16 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from lepton.errors import LeptonError
+from lepton.learn.features import Encoded
+
+if TYPE_CHECKING:
+    from lepton.optimize.members import MemberContext
 
 MAX_PROBE_ROWS = 200_000
 
@@ -165,6 +169,13 @@ def from_lightgbm(booster: Any, derived: DerivedFeatures) -> tuple[TreeGroup, fl
     return TreeGroup(trees, [0.0] * per_iteration), sigmoid
 
 
+def lightgbm_member(ctx: MemberContext, fitted: Any) -> TreeGroup:
+    """The exporter of a ``LightGBMModel`` (see ``lepton.optimize.members.MemberExporter``)."""
+    group, sigmoid = from_lightgbm(fitted.booster, ctx.derived)
+    group.scale = sigmoid if fitted.info.task == "binary" else 1.0
+    return group
+
+
 # -- XGBoost ---------------------------------------------------------------------------------
 
 
@@ -204,6 +215,20 @@ def from_xgboost(
     without = np.asarray(booster.predict(shifted, output_margin=True), dtype=np.float64)
     base = (margin - without).reshape(rows.num_row(), -1).mean(axis=0)
     return TreeGroup(trees, [float(b) for b in base])
+
+
+def xgboost_member(ctx: MemberContext, fitted: Any) -> TreeGroup:
+    """The exporter of an ``XGBoostModel``: the intercept is probed on two all-missing rows."""
+    from lepton.learn.families.xgboost_family import dmatrix
+
+    cards = ctx.derived.cardinalities
+    probe = Encoded(
+        np.zeros((2, ctx.derived.n_numeric), np.float32),
+        np.full((2, len(cards)), -1, np.int32),
+        cards,
+    )
+    outputs = ctx.n_outputs if ctx.task == "multiclass" else 1
+    return from_xgboost(fitted.booster, ctx.derived, outputs, lambda: dmatrix(probe))
 
 
 # -- CatBoost --------------------------------------------------------------------------------
@@ -288,6 +313,18 @@ def from_catboost(model: Any, derived: DerivedFeatures, make_pool: Any) -> TreeG
         for k in range(n_out):
             trees.append((_oblivious(tests, values[:, k], 0, 0), k))
     return TreeGroup(trees, [float(b) for b in bias])
+
+
+def catboost_member(ctx: MemberContext, fitted: Any) -> TreeGroup:
+    """The exporter of a ``CatBoostModel``: its CTRs are probed through the family's own pools."""
+    from lepton.learn.families.catboost_family import pool
+
+    cards = ctx.derived.cardinalities
+
+    def make_pool(num: Any, cat: Any) -> Any:
+        return pool(Encoded(num, cat, cards))
+
+    return from_catboost(fitted.model, ctx.derived, make_pool)
 
 
 def _ctr_elements(

@@ -8,20 +8,29 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from catboost import CatBoost, Pool
 from numpy.typing import NDArray
 
 from lepton.learn.families.base import FitResult, FloatArray, TaskInfo, as_proba
+from lepton.learn.families.registry import FamilySpec
 from lepton.learn.features import Encoded
+
+if TYPE_CHECKING:
+    from catboost import CatBoost, Pool
 
 _LOSS = {"binary": "Logloss", "multiclass": "MultiClass", "regression": "RMSE"}
 
 
-def _pool(data: Encoded, label: NDArray[Any] | None = None) -> Pool:
+def pool(data: Encoded, label: NDArray[Any] | None = None) -> Pool:
+    """The model's input for ``data``: numbers, then category codes as categorical features.
+
+    Public because the ONNX exporter probes a fitted model's CTRs with it.
+    """
+    from catboost import Pool
+
     frame = pd.DataFrame(data.num, columns=[f"n{i}" for i in range(data.num.shape[1])])
     for j in range(data.cat.shape[1]):
         frame[f"c{j}"] = data.cat[:, j]
@@ -36,9 +45,9 @@ class CatBoostModel:
 
     def predict(self, data: Encoded) -> FloatArray:
         if self.info.is_classification:
-            raw = self.model.predict(_pool(data), prediction_type="Probability", thread_count=1)
+            raw = self.model.predict(pool(data), prediction_type="Probability", thread_count=1)
             return as_proba(raw, self.info.n_classes)
-        return np.asarray(self.model.predict(_pool(data), thread_count=1), dtype=np.float64)
+        return np.asarray(self.model.predict(pool(data), thread_count=1), dtype=np.float64)
 
 
 class _Deadline:
@@ -78,6 +87,8 @@ class CatBoostFamily:
         info: TaskInfo,
         deadline: float,
     ) -> FitResult:
+        from catboost import CatBoost
+
         eval_metric = {"roc_auc": "AUC", "mae": "MAE"}.get(info.metric, _LOSS[info.task])
         model = CatBoost(
             {
@@ -95,5 +106,15 @@ class CatBoostFamily:
             }
         )
         timer = _Deadline(deadline)
-        model.fit(_pool(train, y), eval_set=_pool(valid, y_valid), callbacks=[timer])
+        model.fit(pool(train, y), eval_set=pool(valid, y_valid), callbacks=[timer])
         return FitResult(CatBoostModel(model, info), int(model.tree_count_), timer.hit)
+
+
+FAMILIES = (
+    FamilySpec(
+        "catboost",
+        CatBoostFamily,
+        default=3,
+        exporter="lepton.optimize.trees:catboost_member",
+    ),
+)

@@ -19,125 +19,33 @@ import copy
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from numpy.typing import NDArray
-from torch import nn
+
+from lepton.learn.families.registry import FamilySpec
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from lepton.learn.families.cnn_net import ImageNet
 
 WARMUP_SHARE = 0.03
 PATIENCE_EPOCHS = 8
 PATIENCE_BELOW_LR = 0.3  # of the peak rate: early stopping only acts in the annealing tail
-EVAL_BATCH = 1024
 FULL_RES_BELOW = 24  # pixels: smaller inputs keep full resolution in the first stage
+_MOVED = ("BasicBlock", "ImageNet", "augment", "predict_proba", "embeddings", "EVAL_BATCH")
 
 
-class BasicBlock(nn.Module):
-    """Two 3x3 convolutions with batch norm and a (projected) shortcut."""
+def __getattr__(name: str) -> Any:
+    """The network lived here: image models pickled before it moved still load."""
+    if name in _MOVED:
+        from lepton.learn.families import cnn_net
 
-    def __init__(self, cin: int, cout: int, stride: int) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.shortcut: nn.Module = nn.Identity()
-        if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(
-                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)
-            )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return F.relu(out + self.shortcut(x))
-
-
-class ImageNet(nn.Module):
-    """uint8 NHWC pixels → class probabilities; normalisation and temperature inside."""
-
-    mean: torch.Tensor
-    std: torch.Tensor
-    temperature: torch.Tensor
-
-    def __init__(
-        self,
-        channels: int,
-        n_classes: int,
-        width: int,
-        blocks: int,
-        mean: tuple[float, ...],
-        std: tuple[float, ...],
-        dropout: float = 0.0,
-        first_stride: int = 1,
-    ) -> None:
-        super().__init__()
-        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
-        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
-        self.register_buffer("temperature", torch.ones(()))
-        layers: list[nn.Module] = [
-            nn.Conv2d(channels, width, 3, 1, 1, bias=False),
-            nn.BatchNorm2d(width),
-            nn.ReLU(),
-        ]
-        cin = width
-        for stage, cout in enumerate((width, 2 * width, 4 * width)):
-            for b in range(blocks):
-                stride = (first_stride if stage == 0 else 2) if b == 0 else 1
-                layers.append(BasicBlock(cin, cout, stride))
-                cin = cout
-        self.body = nn.Sequential(*layers)
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(cin, n_classes)
-        self.embedding_size = cin
-
-    def normalise(self, pixels: torch.Tensor) -> torch.Tensor:
-        """uint8 (or 0-255 float) NHWC → normalised float NCHW."""
-        x = pixels.permute(0, 3, 1, 2).float() / 255.0
-        return (x - self.mean) / self.std
-
-    def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """Penultimate features (global average pool) of normalised NCHW input."""
-        return self.body(x).mean(dim=(2, 3))  # type: ignore[no-any-return]
-
-    def logits(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.dropout(self.embed(x)))  # type: ignore[no-any-return]
-
-    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.logits(self.normalise(pixels)) / self.temperature, dim=1)
-
-
-def augment(pixels: torch.Tensor, pad: int, hflip: bool, affine: bool) -> torch.Tensor:
-    """Batched random crop of a zero-padded image, flips and a small affine, NHWC float."""
-    n, h, w, _ = pixels.shape
-    x = pixels.float()
-    if pad > 0:
-        padded = F.pad(x, (0, 0, pad, pad, pad, pad))
-        oy = torch.randint(0, 2 * pad + 1, (n,))
-        ox = torch.randint(0, 2 * pad + 1, (n,))
-        rows = (oy[:, None] + torch.arange(h))[:, :, None]
-        cols = (ox[:, None] + torch.arange(w))[:, None, :]
-        x = padded[torch.arange(n)[:, None, None], rows, cols]
-    if hflip:
-        flip = torch.rand(n) < 0.5
-        x = torch.where(flip[:, None, None, None], x.flip(2), x)
-    if affine:
-        angle = (torch.rand(n) - 0.5) * (math.pi / 9)  # ±10°
-        scale = 1.0 + (torch.rand(n) - 0.5) * 0.2  # ±10%
-        cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-        theta = torch.stack(
-            [
-                torch.stack([cos, -sin, torch.zeros(n)], 1),
-                torch.stack([sin, cos, torch.zeros(n)], 1),
-            ],
-            1,
-        )
-        nchw = x.permute(0, 3, 1, 2)
-        grid = F.affine_grid(theta, list(nchw.shape), align_corners=False)
-        x = F.grid_sample(nchw, grid, align_corners=False).permute(0, 2, 3, 1)
-    return x
+        return getattr(cnn_net, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -192,6 +100,8 @@ class CNNFamily:
         std: tuple[float, ...],
         size: tuple[int, int] = (0, 0),
     ) -> ImageNet:
+        from lepton.learn.families.cnn_net import ImageNet
+
         return ImageNet(
             channels,
             n_classes,
@@ -208,6 +118,9 @@ class CNNFamily:
         self, net: ImageNet, sample: torch.Tensor, params: dict[str, Any]
     ) -> float:
         """Training throughput measured on a few real steps (what the budget will buy)."""
+        import torch
+        import torch.nn.functional as F
+
         optim = torch.optim.SGD(net.parameters(), lr=1e-3, momentum=0.9)
         batch = sample[: int(params["batch_size"])]
         target = torch.zeros(len(batch), dtype=torch.int64)
@@ -235,6 +148,11 @@ class CNNFamily:
         seed: int = 0,
     ) -> CNNFit:
         """Train until ``deadline`` (``time.monotonic``) or early stopping; keep the best epoch."""
+        import torch
+        import torch.nn.functional as F
+
+        from lepton.learn.families.cnn_net import augment, predict_proba
+
         torch.manual_seed(seed)
         started = time.monotonic()
         budget = max(deadline - started, 1e-3)
@@ -317,29 +235,19 @@ def _schedule(progress: float) -> float:
     return 0.5 * (1 + math.cos(math.pi * min(rest, 1.0)))
 
 
-def predict_proba(net: ImageNet, pixels: torch.Tensor) -> NDArray[np.float64]:
-    """Probabilities for uint8 NHWC pixels, in batches, in eval mode."""
-    net.eval()
-    parts = []
-    with torch.inference_mode():
-        for start in range(0, len(pixels), EVAL_BATCH):
-            parts.append(net(pixels[start : start + EVAL_BATCH]).double().numpy())
-    if not parts:
-        return np.zeros((0, net.head.out_features))
-    proba = np.concatenate(parts)
-    return np.asarray(proba / proba.sum(axis=1, keepdims=True), dtype=np.float64)
-
-
-def embeddings(net: ImageNet, pixels: torch.Tensor) -> NDArray[np.float64]:
-    """Penultimate-layer features for uint8 NHWC pixels (embedding drift)."""
-    net.eval()
-    parts = []
-    with torch.inference_mode():
-        for start in range(0, len(pixels), EVAL_BATCH):
-            batch = pixels[start : start + EVAL_BATCH]
-            parts.append(net.embed(net.normalise(batch)).double().numpy())
-    return np.asarray(np.concatenate(parts), dtype=np.float64)
-
-
 def _log_loss(proba: NDArray[np.float64], y: NDArray[np.int64]) -> float:
     return float(-np.mean(np.log(np.clip(proba[np.arange(len(y)), y], 1e-12, 1.0))))
+
+
+FAMILIES = (
+    FamilySpec(
+        "cnn",
+        CNNFamily,
+        tasks=("binary", "multiclass"),
+        inputs="image",
+        no_export_reason=(
+            "an image network is exported whole (lepton.optimize.images.export_image_graph), "
+            "not as a member of a table model's graph"
+        ),
+    ),
+)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 from numpy.typing import NDArray
 
@@ -18,7 +17,11 @@ from lepton.learn.families.base import (
     categorical_indices,
     tree_matrix,
 )
+from lepton.learn.families.registry import FamilySpec
 from lepton.learn.features import Encoded
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 _METRIC = {"roc_auc": "auc", "log_loss": "binary_logloss", "rmse": "rmse", "mae": "l1"}
 
@@ -88,6 +91,8 @@ class LightGBMFamily:
         info: TaskInfo,
         deadline: float,
     ) -> FitResult:
+        import lightgbm as lgb
+
         objective = {"binary": "binary", "multiclass": "multiclass", "regression": "regression"}
         metric = _METRIC.get(info.metric, "multi_logloss" if info.task == "multiclass" else None)
         if info.task == "multiclass":
@@ -127,4 +132,16 @@ class LightGBMFamily:
 
 def _trim(booster: lgb.Booster, best: int) -> lgb.Booster:
     """Keep only the best iterations so prediction never pays for the overfit tail."""
+    import lightgbm as lgb
+
     return lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+
+
+FAMILIES = (
+    FamilySpec(
+        "lightgbm",
+        LightGBMFamily,
+        default=2,
+        exporter="lepton.optimize.trees:lightgbm_member",
+    ),
+)

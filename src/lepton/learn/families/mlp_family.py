@@ -9,49 +9,28 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
-from torch import nn
 
 from lepton.learn.families.base import DenseEncoder, FitResult, FloatArray, TaskInfo
+from lepton.learn.families.registry import FamilySpec
 from lepton.learn.features import Encoded
 
+if TYPE_CHECKING:
+    import torch
 
-class TabularMLP(nn.Module):
-    """Embeddings for each categorical column, concatenated with numbers, then an MLP."""
+    from lepton.learn.families.mlp_net import TabularMLP
 
-    def __init__(
-        self,
-        n_num: int,
-        cardinalities: list[int],
-        hidden: int,
-        layers: int,
-        dropout: float,
-        out: int,
-    ) -> None:
-        super().__init__()
-        self.embeddings = nn.ModuleList(
-            nn.Embedding(c + 1, min(16, (c + 1) // 2 + 1)) for c in cardinalities
-        )
-        width = n_num + sum(min(16, (c + 1) // 2 + 1) for c in cardinalities)
-        blocks: list[nn.Module] = []
-        for _ in range(layers):
-            blocks += [
-                nn.Linear(width, hidden),
-                nn.BatchNorm1d(hidden),
-                nn.ReLU(),
-                nn.Dropout(dropout),
-            ]
-            width = hidden
-        blocks.append(nn.Linear(width, out))
-        self.body = nn.Sequential(*blocks)
 
-    def forward(self, num: torch.Tensor, cat: torch.Tensor) -> torch.Tensor:
-        parts = [num] + [emb(cat[:, j]) for j, emb in enumerate(self.embeddings)]
-        return self.body(torch.cat(parts, dim=1))  # type: ignore[no-any-return]
+def __getattr__(name: str) -> Any:
+    """``TabularMLP`` lived here: models pickled before it moved still load."""
+    if name == "TabularMLP":
+        from lepton.learn.families.mlp_net import TabularMLP
+
+        return TabularMLP
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _numbers_only(data: Encoded) -> Encoded:
@@ -59,6 +38,9 @@ def _numbers_only(data: Encoded) -> Encoded:
 
 
 def _tensors(encoder: DenseEncoder, data: Encoded) -> tuple[torch.Tensor, torch.Tensor]:
+    """The network's inputs: scaled numbers with missing flags, and category codes + 1."""
+    import torch
+
     dense = encoder.transform(_numbers_only(data))  # scaled numbers + missing flags
     cat = np.where(data.cat >= 0, data.cat + 1, 0)  # 0 = missing / unseen → its own embedding
     return torch.from_numpy(dense), torch.from_numpy(cat.astype(np.int64))
@@ -72,8 +54,14 @@ class MLPModel:
     y_mean: float = 0.0
     y_scale: float = 1.0
 
+    def tensors(self, data: Encoded) -> tuple[torch.Tensor, torch.Tensor]:
+        """What ``net`` takes for ``data`` (pruning fine-tunes on these)."""
+        return _tensors(self.encoder, data)
+
     def predict(self, data: Encoded) -> FloatArray:
-        num, cat = _tensors(self.encoder, data)
+        import torch
+
+        num, cat = self.tensors(data)
         self.net.eval()
         with torch.no_grad():
             out = self.net(num, cat)
@@ -115,6 +103,11 @@ class MLPFamily:
         info: TaskInfo,
         deadline: float,
     ) -> FitResult:
+        import torch
+        from torch import nn
+
+        from lepton.learn.families.mlp_net import TabularMLP
+
         torch.manual_seed(info.seed)
         torch.set_num_threads(info.threads)
         encoder = DenseEncoder().fit(_numbers_only(train))
@@ -185,3 +178,15 @@ class MLPFamily:
         if best_state is not None:
             net.load_state_dict(best_state)
         return FitResult(MLPModel(encoder, net, info, y_mean, y_scale), best_epoch, hit)
+
+
+FAMILIES = (
+    FamilySpec(
+        "mlp",
+        MLPFamily,
+        default=7,
+        exporter="lepton.optimize.members:mlp_member",
+        quantizable=True,
+        prunable=True,
+    ),
+)

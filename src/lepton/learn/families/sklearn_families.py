@@ -11,14 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from numpy.typing import NDArray
-from sklearn.ensemble import (
-    ExtraTreesClassifier,
-    ExtraTreesRegressor,
-    RandomForestClassifier,
-    RandomForestRegressor,
-)
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
 from lepton.learn.families.base import (
     DenseEncoder,
@@ -27,7 +19,10 @@ from lepton.learn.families.base import (
     TaskInfo,
     estimator_outputs,
 )
+from lepton.learn.families.registry import FamilySpec
 from lepton.learn.features import Encoded
+
+DENSE_EXPORTER = "lepton.optimize.members:dense_member"
 
 
 @dataclass
@@ -64,6 +59,8 @@ class LinearFamily:
         info: TaskInfo,
         deadline: float,
     ) -> FitResult:
+        from sklearn.linear_model import LogisticRegression, Ridge
+
         encoder = DenseEncoder().fit(train)
         matrix = encoder.transform(train)
         if info.is_classification:
@@ -112,6 +109,13 @@ class _ForestFamily:
         info: TaskInfo,
         deadline: float,
     ) -> FitResult:
+        from sklearn.ensemble import (
+            ExtraTreesClassifier,
+            ExtraTreesRegressor,
+            RandomForestClassifier,
+            RandomForestRegressor,
+        )
+
         encoder = DenseEncoder(max_levels=64).fit(train)
         matrix = encoder.transform(train)
         if info.is_classification:
@@ -169,9 +173,28 @@ class KNNFamily:
         info: TaskInfo,
         deadline: float,
     ) -> FitResult:
+        from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+
         encoder = DenseEncoder(max_levels=16).fit(train)
         k = min(int(params["n_neighbors"]), max(1, len(train) - 1))
         cls: Any = KNeighborsClassifier if info.is_classification else KNeighborsRegressor
         estimator = cls(n_neighbors=k, weights=params["weights"], n_jobs=info.threads)
         estimator.fit(encoder.transform(train), y)
         return FitResult(DenseModel(encoder, estimator, info))
+
+
+FAMILIES = (
+    FamilySpec("extra_trees", ExtraTreesFamily, default=5, exporter=DENSE_EXPORTER),
+    FamilySpec("linear", LinearFamily, default=6, exporter=DENSE_EXPORTER, interruptible=False),
+    FamilySpec(
+        "knn",
+        KNNFamily,
+        default=8,
+        no_export_reason=(
+            "skl2onnx's k-NN graph disagrees with scikit-learn by up to 0.1 in probability "
+            "(distance weighting, ties); k-NN stays native"
+        ),
+        interruptible=False,
+    ),
+    FamilySpec("random_forest", RandomForestFamily, default=9, exporter=DENSE_EXPORTER),
+)

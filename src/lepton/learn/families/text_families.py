@@ -14,14 +14,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from lepton.errors import DataError
 from lepton.learn.families.base import (
@@ -31,7 +27,12 @@ from lepton.learn.families.base import (
     TaskInfo,
     estimator_outputs,
 )
+from lepton.learn.families.registry import FamilySpec
 from lepton.learn.features import Encoded
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 CHAR_RANGES = {"2-5": (2, 5), "1-4": (1, 4), "3-6": (3, 6)}
 MAX_FEATURES = (50_000, 100_000, 200_000)
@@ -58,6 +59,8 @@ class TfidfModel:
     nb_ratio: NDArray[np.float32] | None = None  # NB log-count ratios scaling the n-grams
 
     def ngrams(self, data: Encoded) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         texts = _texts(data)
         blocks: list[Any] = []
         for j, (words, chars) in enumerate(self.vectorizers):
@@ -66,6 +69,8 @@ class TfidfModel:
         return sp.hstack(blocks, format="csr")
 
     def matrix(self, data: Encoded) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         grams = self.ngrams(data)
         if self.nb_ratio is not None:
             grams = sp.csr_matrix(grams.multiply(self.nb_ratio))
@@ -123,6 +128,9 @@ class TfidfTextFamily:
         info: TaskInfo,
         deadline: float,
     ) -> FitResult:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression, Ridge
+
         texts = _texts(train)
         vectorizers = []
         for j in range(texts.shape[1]):
@@ -211,6 +219,9 @@ class EmbeddingTextFamily:
         info: TaskInfo,
         deadline: float,
     ) -> FitResult:
+        from sklearn.linear_model import LogisticRegression, Ridge
+        from sklearn.neural_network import MLPClassifier, MLPRegressor
+
         if train.emb is None:
             raise DataError("the embedding family needs text embeddings; the encoder made none")
         encoder = DenseEncoder().fit(train)
@@ -253,3 +264,29 @@ def _mlp(cls: Any, params: dict[str, Any], info: TaskInfo) -> Any:
         max_iter=200,
         random_state=info.seed,
     )
+
+
+FAMILIES = (
+    FamilySpec(
+        "text_tfidf",
+        TfidfTextFamily,
+        inputs="text",
+        default=0,
+        no_export_reason=(
+            "scikit-learn TF-IDF with char_wb n-grams has no exact ONNX counterpart (skl2onnx "
+            "has no char_wb analyzer and its tokenizer is not verified to split text alike)"
+        ),
+        interruptible=False,
+    ),
+    FamilySpec(
+        "text_embedding",
+        EmbeddingTextFamily,
+        inputs="text",
+        default=1,
+        no_export_reason=(
+            "its input, the MiniLM sentence embedding, is computed by the encoder outside "
+            "the serving graph"
+        ),
+        interruptible=False,
+    ),
+)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xgboost as xgb
 from numpy.typing import NDArray
 
 from lepton.learn.families.base import FitResult, FloatArray, TaskInfo, as_proba, tree_matrix
+from lepton.learn.families.registry import FamilySpec
 from lepton.learn.features import Encoded
+
+if TYPE_CHECKING:
+    import xgboost as xgb
 
 _OBJECTIVE = {
     "binary": "binary:logistic",
@@ -21,7 +24,13 @@ _OBJECTIVE = {
 _METRIC = {"roc_auc": "auc", "rmse": "rmse", "mae": "mae"}
 
 
-def _dmatrix(data: Encoded, label: NDArray[Any] | None = None) -> xgb.DMatrix:
+def dmatrix(data: Encoded, label: NDArray[Any] | None = None) -> xgb.DMatrix:
+    """The booster's input for ``data``: numbers, then categories as native categoricals.
+
+    Public because the ONNX exporter probes a fitted booster with it.
+    """
+    import xgboost as xgb
+
     types = ["q"] * data.num.shape[1] + ["c"] * data.cat.shape[1]
     return xgb.DMatrix(tree_matrix(data), label=label, feature_types=types, enable_categorical=True)
 
@@ -32,20 +41,24 @@ class XGBoostModel:
     info: TaskInfo
 
     def predict(self, data: Encoded) -> FloatArray:
-        raw = self.booster.predict(_dmatrix(data))
+        raw = self.booster.predict(dmatrix(data))
         if self.info.is_classification:
             return as_proba(raw, self.info.n_classes)
         return np.asarray(raw, dtype=np.float64)
 
 
-class _Deadline(xgb.callback.TrainingCallback):
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
-        self.hit = False
+def _deadline_callback(deadline: float) -> Any:
+    """A callback ending training at ``deadline``; ``.hit`` tells whether it did."""
+    import xgboost as xgb
 
-    def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
-        self.hit = time.monotonic() > self.deadline
-        return self.hit
+    class Deadline(xgb.callback.TrainingCallback):
+        hit = False
+
+        def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+            self.hit = time.monotonic() > deadline
+            return self.hit
+
+    return Deadline()
 
 
 class XGBoostFamily:
@@ -83,6 +96,8 @@ class XGBoostFamily:
         info: TaskInfo,
         deadline: float,
     ) -> FitResult:
+        import xgboost as xgb
+
         metric = _METRIC.get(info.metric, "mlogloss" if info.task == "multiclass" else "logloss")
         if info.task == "regression" and info.metric not in _METRIC:
             metric = "rmse"
@@ -96,11 +111,11 @@ class XGBoostFamily:
         }
         if info.task == "multiclass":
             full["num_class"] = info.n_classes
-        timer = _Deadline(deadline)
-        dvalid = _dmatrix(valid, y_valid)
+        timer = _deadline_callback(deadline)
+        dvalid = dmatrix(valid, y_valid)
         booster = xgb.train(
             full,
-            _dmatrix(train, y),
+            dmatrix(train, y),
             num_boost_round=10_000,
             evals=[(dvalid, "valid")],
             early_stopping_rounds=100,
@@ -110,3 +125,13 @@ class XGBoostFamily:
         best = int(getattr(booster, "best_iteration", booster.num_boosted_rounds() - 1)) + 1
         booster = booster[:best]
         return FitResult(XGBoostModel(booster, info), best, timer.hit)
+
+
+FAMILIES = (
+    FamilySpec(
+        "xgboost",
+        XGBoostFamily,
+        default=4,
+        exporter="lepton.optimize.trees:xgboost_member",
+    ),
+)

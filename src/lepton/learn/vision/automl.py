@@ -31,7 +31,8 @@ from lepton.errors import DataError, LeptonError
 from lepton.learn.cv import TrialResult, TrialSpec
 from lepton.learn.ensemble import fit_temperature
 from lepton.learn.families.base import TaskInfo
-from lepton.learn.families.cnn_family import CNNFamily, _log_loss, predict_proba
+from lepton.learn.families.cnn_family import CNNFamily, _log_loss
+from lepton.learn.families.cnn_net import predict_proba
 from lepton.learn.metrics import Metric, get_metric
 from lepton.learn.search import SearchResult
 from lepton.learn.tasks import infer_task

@@ -18,7 +18,7 @@ import torch
 from numpy.typing import NDArray
 
 from lepton.errors import DataError
-from lepton.learn.families.cnn_family import ImageNet, embeddings, predict_proba
+from lepton.learn.families.cnn_net import ImageNet, embeddings, predict_proba
 from lepton.learn.tasks import TargetEncoding
 from lepton.runtime.images import Preprocessing, load_paths
 from lepton.runtime.manifest import ColumnSpec, MemberSpec
