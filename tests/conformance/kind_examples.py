@@ -1,0 +1,78 @@
+"""One small example dataset per model kind, for the kinds conformance suite.
+
+A new kind registers in ``lepton.runtime.kinds``; ``test_kinds`` then fails until its
+example is added here, so no kind ships without passing the suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lepton.data.catalog import DataCatalog
+from tests.images.conftest import pattern_images, write_folder
+from tests.text.conftest import make_reviews
+
+
+@dataclass
+class KindExample:
+    """A registered train and test dataset, and raw request rows for the kind's codec."""
+
+    train_ref: str
+    test_ref: str
+    families: list[str] | None  # a fast subset for the suite; None: the kind's own choice
+    request_rows: Callable[[pd.DataFrame], list[Any]]
+    time_limit: float = 8.0
+
+
+def _records(frame: pd.DataFrame) -> list[Any]:
+    return list(frame.drop(columns=[c for c in ("y", "label") if c in frame]).to_dict("records"))
+
+
+def _table(catalog: DataCatalog, root: Path) -> KindExample:
+    rng = np.random.default_rng(3)
+    n = 240
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    color = rng.choice(["red", "green", "blue"], size=n)
+    flag = rng.random(n) < 0.5
+    logit = 1.5 * x1 - x2 + np.where(color == "red", 1.0, -0.5) + 0.5 * flag
+    y = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no")
+    frame = pd.DataFrame({"x1": x1, "x2": x2, "color": color, "flag": flag, "y": y})
+    train = catalog.add_frame(frame.iloc[:180], name="kind-table", target="y")[0]
+    test = catalog.add_frame(frame.iloc[180:], name="kind-table-test", target="y")[0]
+    return KindExample(train.ref, test.ref, ["lightgbm", "linear"], _records)
+
+
+def _text(catalog: DataCatalog, root: Path) -> KindExample:
+    train = catalog.add_frame(make_reviews(150, seed=2), name="kind-text", target="label")[0]
+    test = catalog.add_frame(make_reviews(40, seed=4), name="kind-text-test", target="label")[0]
+    return KindExample(train.ref, test.ref, ["text_tfidf"], _records)
+
+
+def _image_rows(frame: pd.DataFrame) -> list[Any]:
+    """What the image codec reads from an upload: one file's bytes per image."""
+    return [
+        {"field": f"file[{i}]", "data": Path(path).read_bytes()}
+        for i, path in enumerate(frame["image"])
+    ]
+
+
+def _image(catalog: DataCatalog, root: Path) -> KindExample:
+    images, labels = pattern_images(90, seed=5)
+    train = catalog.add(write_folder(root / "train", images[:60], labels[:60]), name="kind-img")[0]
+    test = catalog.add(write_folder(root / "test", images[60:], labels[60:]), name="kind-img-test")[
+        0
+    ]
+    return KindExample(train.ref, test.ref, None, _image_rows, time_limit=6.0)
+
+
+EXAMPLES: dict[str, Callable[[DataCatalog, Path], KindExample]] = {
+    "tabular": _table,
+    "text": _text,
+    "image": _image,
+}
