@@ -85,11 +85,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(env: dict[str, str]) -> Server:
-    """`lepton serve` for the project in ``env``, once /readyz answers 200."""
+def start_server(
+    env: dict[str, str],
+    *,
+    launcher: tuple[str, ...] = ("-m", "lepton"),
+    extra: tuple[str, ...] = (),
+) -> Server:
+    """`lepton serve` for the project in ``env``, once /readyz answers 200.
+
+    ``launcher`` is how Python starts the CLI (a test may wrap the real entry point).
+    """
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lepton", "serve", "--port", str(port), "--poll-seconds", "0.3"],
+        [sys.executable, *launcher, "serve", "--port", str(port), "--poll-seconds", "0.3", *extra],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

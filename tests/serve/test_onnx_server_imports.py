@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from lepton.config import load_settings
@@ -23,7 +19,7 @@ from lepton.learn.training import train_dataset
 from lepton.optimize import optimize
 from lepton.serve.deployments import deploy
 from lepton.store.project import Project
-from tests.serve.conftest import Server, churn_frame, free_port
+from tests.serve.conftest import churn_frame, start_server
 
 TOOLCHAIN = (
     "torch",
@@ -69,35 +65,12 @@ def onnx_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dic
     yield env, key
 
 
-def _start(env: dict[str, str], dump: Path) -> Server:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", WRAPPER, str(dump), "serve", "--port", str(port), "--no-log"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"lepton serve exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return Server(url, proc)
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("lepton serve did not become ready within 60 s")
-
-
 def test_an_onnx_deployment_is_served_without_the_toolchain(
     onnx_project: tuple[dict[str, str], str], tmp_path: Path
 ) -> None:
     env, key = onnx_project
     dump = tmp_path / "modules.json"
-    server = _start(env, dump)
+    server = start_server(env, launcher=("-c", WRAPPER, str(dump)), extra=("--no-log",))
     try:
         with server.client(key) as client:
             listed = client.get("/v1/deployments").json()["deployments"][0]

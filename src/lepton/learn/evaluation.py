@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,30 +10,10 @@ from numpy.typing import NDArray
 
 from lepton.errors import DataError
 from lepton.learn.metrics import get_metric, report
-from lepton.runtime.package import LabelCodec
+from lepton.runtime.package import NativeModel
 
 
-class ScoredModel(Protocol):
-    """What evaluation needs of a trained model, whatever its kind."""
-
-    target_name: str
-
-    @property
-    def target(self) -> LabelCodec: ...
-
-    @property
-    def task(self) -> str: ...
-
-    @property
-    def labels(self) -> list[Any]: ...
-
-    @property
-    def input_columns(self) -> list[str]: ...
-
-    def predict_raw(self, frame: pd.DataFrame) -> NDArray[np.float64]: ...
-
-
-def evaluate(model: ScoredModel, frame: pd.DataFrame) -> dict[str, Any]:
+def evaluate(model: NativeModel, frame: pd.DataFrame) -> dict[str, Any]:
     """Every task metric on labelled rows, plus a confusion matrix and calibration for classifiers."""
     if model.target_name not in frame.columns:
         raise DataError(f"evaluation data has no target column {model.target_name!r}")
@@ -100,7 +80,7 @@ def calibration(y: NDArray[np.int64], proba: NDArray[np.float64], bins: int = 10
 
 
 def permutation_importance(
-    model: ScoredModel,
+    model: NativeModel,
     frame: pd.DataFrame,
     *,
     metric: str | None = None,
