@@ -72,8 +72,20 @@ def checkout(revision: str, where: Path) -> Path:
 def prepare(src: Path, home: Path, time_limit: float) -> str:
     lepton(src, home, "init")
     lepton(src, home, "data", "add", str(SAMPLE), "--name", "adult", "--target", "income")
-    lepton(src, home, "train", "adult", "--time-limit", str(time_limit), "--name", "adult")
-    lepton(src, home, "optimize", "adult")
+    # the boosters export exactly, so the optimizer picks an ONNX variant to serve
+    lepton(
+        src,
+        home,
+        "train",
+        "adult",
+        "--time-limit",
+        str(time_limit),
+        "--name",
+        "adult",
+        "--families",
+        "lightgbm,xgboost,catboost",
+    )
+    lepton(src, home, "optimize", "adult", "--max-metric-drop", "0.01")
     lepton(src, home, "deploy", "adult", "--name", "adult")
     out = lepton(src, home, "keys", "create", "bench", "--scope", "predict")
     return out.splitlines()[0].rsplit(": ", 1)[1].strip()  # "key 1 (predict): <token>"
@@ -119,6 +131,8 @@ def start_once(src: Path, home: Path, key: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {key}"}
         loaded = httpx.get(f"{url}/v1/deployments", headers=headers, timeout=10).json()
         variant = loaded["deployments"][0]["loaded"]
+        if not all(str(v).startswith("onnx") for v in variant.values()):
+            raise SystemExit(f"the deployment is not served by an ONNX variant: {variant}")
         return {"ready_s": ready_s, "rss_mib": memory, "loaded": variant}
     finally:
         proc.terminate()
