@@ -55,9 +55,9 @@ def pickled_modules(path: Path) -> set[str]:
             elif name == "MEMOIZE":
                 memo[len(memo)] = pushed[-1] if pushed else None
             elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
-                memo[int(arg)] = pushed[-1] if pushed else None
+                memo[int(str(arg))] = pushed[-1] if pushed else None
             elif name in ("GET", "BINGET", "LONG_BINGET"):
-                pushed.append(memo.get(int(arg)))
+                pushed.append(memo.get(int(str(arg))))
             else:
                 pushed.append(arg if "UNICODE" in name else None)
     return modules
