@@ -22,7 +22,7 @@ from lepton.learn.training import TrainOutcome, train_dataset
 from lepton.monitor.inputs import InputChecks
 from lepton.optimize import optimize
 from lepton.optimize.export import FP32_TOLERANCE
-from lepton.runtime.kinds import ModelKind, all_kinds, infer_kind
+from lepton.runtime.kinds import ModelKind, all_kinds, get_kind, infer_kind
 from lepton.runtime.loader import load_predictor, load_serving_predictor, package_folder
 from lepton.runtime.manifest import read_manifest
 from lepton.serve.codecs import codec_for
@@ -75,7 +75,7 @@ def test_every_kind_has_an_example() -> None:
 
 @pytest.mark.parametrize("name", KINDS)
 def test_the_kind_declares_every_part(name: str) -> None:
-    kind = next(k for k in all_kinds() if k.name == name)
+    kind = get_kind(name)
     for part in ("trainer", "codec", "onnx_predictor", "variants", "input_checks"):
         assert callable(kind.entry(part)), f"{name}.{part} does not resolve"
     assert kind.input_kinds, "a kind must say which input columns it takes"
@@ -133,7 +133,7 @@ def test_kind_through_the_lifecycle(
     else:
         assert any("onnx-fp32 not built" in note for note in result.notes), result.notes
     # the kind's input checks on what the server would log
-    kind = next(k for k in all_kinds() if k.name == name)
+    kind = get_kind(name)
     current = pd.DataFrame(codec.loggable(records))
     checks: InputChecks = kind.entry("input_checks")(manifest, train_version.to_pandas(), current)
     assert checks.quality is not None and len(checks.reference) > 0

@@ -17,7 +17,6 @@ from lepton.runtime.loader import load_predictor, package_folder
 from lepton.runtime.native import NativePredictor
 from lepton.runtime.package import load_native
 from lepton.serve import validation
-from lepton.serve.runtime import predict_fn
 from lepton.serve.validation import InputValidator, PayloadTooLarge, RequestError
 from lepton.store.project import Project
 from tests.text.conftest import make_reviews
@@ -50,7 +49,7 @@ def test_package_round_trip_lists_text_and_predicts_the_same(
     predictor = NativePredictor(load_native(folder), manifest, folder)
     expected = text_automl.model_.predict_raw(frame)
     records = InputValidator(manifest.schema_dicts()).validate(frame.to_dict("records"))
-    assert np.allclose(predict_fn(predictor)(records), expected)
+    assert np.allclose(predictor.predict_records(records), expected)
 
 
 def test_text_models_are_not_exported_and_say_why(text_automl: AutoML) -> None:
@@ -86,7 +85,9 @@ def test_train_register_load_and_serve_a_text_dataset(project: Project) -> None:
     predictor, _ = load_predictor(project, "reviews@1")
     assert predictor.manifest.input_schema[0].kind == "text"
     rows = [{"text": "a wonderful, moving film"}, {"text": "a tedious and dull script"}]
-    proba = predict_fn(predictor)(InputValidator(predictor.manifest.schema_dicts()).validate(rows))
+    proba = predictor.predict_records(
+        InputValidator(predictor.manifest.schema_dicts()).validate(rows)
+    )
     assert proba.shape == (2, 2) and (folder / "lepton.json").is_file()
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from lepton.errors import StoreError
 from lepton.names import parse_ref
 from lepton.runtime.kinds.registry import get_kind
-from lepton.runtime.manifest import read_manifest
+from lepton.runtime.manifest import PackageManifest, read_manifest
 from lepton.runtime.native import NativePredictor
 from lepton.runtime.package import load_native
 from lepton.runtime.predictor import Predictor
@@ -39,14 +39,19 @@ def package_folder(project: Project, record: ModelVersionRecord) -> Path:
     return project.artifacts.get_dir(record.artifact_key, cache)  # no-op when the copy is current
 
 
+def load_onnx(folder: Path, manifest: PackageManifest, *, threads: int = 1) -> Predictor:
+    """The package's ONNX graph, run by the runner its kind declares."""
+    runner = get_kind(manifest.kind).entry("onnx_predictor")
+    predictor: Predictor = runner.load(folder, threads=threads)
+    return predictor
+
+
 def load_folder(folder: Path, *, threads: int = 1) -> Predictor:
     """A verified package folder's predictor: native when it has one, else its ONNX graph."""
     manifest = read_manifest(folder)
     if manifest.has_native:
         return NativePredictor(load_native(folder), manifest, folder)
-    runner = get_kind(manifest.kind).entry("onnx_predictor")
-    predictor: Predictor = runner.load(folder, threads=threads)
-    return predictor
+    return load_onnx(folder, manifest, threads=threads)
 
 
 def load_predictor(project: Project, ref: str) -> tuple[NativePredictor, ModelVersionRecord]:
@@ -83,6 +88,4 @@ def load_serving_predictor(
         raise StoreError(
             f"{variant.name}@{variant.version} is not a variant of {record.name}@{record.version}"
         )
-    runner = get_kind(manifest.kind).entry("onnx_predictor")
-    predictor: Predictor = runner.load(folder, threads=threads)
-    return predictor, record
+    return load_onnx(folder, manifest, threads=threads), record

@@ -18,10 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-import pandas as pd
-from numpy.typing import NDArray
-
 from lepton.errors import LeptonError, NotFoundError
 from lepton.runtime.loader import load_serving_predictor
 from lepton.serve.batching import AdaptiveBatcher
@@ -35,22 +31,6 @@ log = logging.getLogger("lepton.serve")
 
 class NotReady(LeptonError):
     http_status = 503
-
-
-def predict_fn(predictor: Any) -> Any:
-    """Records → raw outputs (probabilities (n, k) or values (n,)) for any predictor."""
-    if hasattr(predictor, "predict_records"):
-        return predictor.predict_records
-    columns = list(predictor.input_columns)
-    regression = predictor.task == "regression"
-
-    def predict(records: list[dict[str, Any]]) -> NDArray[Any]:
-        frame = pd.DataFrame.from_records(records, columns=columns)
-        if regression:
-            return np.asarray(predictor.predict(frame), dtype=np.float64)
-        return np.asarray(predictor.predict_proba(frame), dtype=np.float64)
-
-    return predict
 
 
 @dataclass
@@ -198,7 +178,7 @@ class ServingState:
             self.metrics.model_seconds.labels(*labels_v).observe(seconds)
 
         batcher = AdaptiveBatcher(
-            predict_fn(predictor),
+            predictor.predict_records,
             self.executor,
             max_batch_size=spec.max_batch_size,
             max_latency_ms=spec.max_latency_ms,

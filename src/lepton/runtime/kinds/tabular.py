@@ -23,9 +23,7 @@ class TabularKind(ModelKind):
     onnx_predictor = "lepton.runtime.onnx_table:OnnxPredictor"
     variants = "lepton.optimize.tabular:TabularBuilder"
     input_checks = "lepton.monitor.inputs:table_checks"
-
-    def claims(self, column_kinds: object) -> bool:
-        return True  # the fallback: anything no more specific kind claims is a table
+    # claims no column kind: it is the registry's fallback for tables no other kind claims
 
 
 register_kind(TabularKind())
