@@ -25,7 +25,7 @@ from lepton.learn.model import HEDGE_COUNTS, Member, TrainedModel
 from lepton.learn.search import EventHandler, Search, SearchResult
 from lepton.learn.tasks import infer_task
 from lepton.learn.text_plan import plan_text
-from lepton.runtime.kinds import get_kind, infer_kind
+from lepton.runtime.kinds import get_kind, infer_kind, kind_for_task
 
 if TYPE_CHECKING:
     from lepton.learn.vision.model import ImageModel
@@ -48,6 +48,7 @@ class LeaderboardRow:
     predict_ms_per_row: float
     weight: float
     params: dict[str, Any]
+    windows: list[float] | None = None  # forecasting: the score in each backtest window
 
 
 MIN_TRAIN_ROWS = 10  # below this, cross-validated scores mean nothing
@@ -74,6 +75,7 @@ class AutoML:
         executor: Executor | None = None,
         on_event: EventHandler | None = None,
         max_trials: int | None = None,
+        options: dict[str, Any] | None = None,
     ) -> None:
         self.target = target
         self.task = task
@@ -87,6 +89,7 @@ class AutoML:
         self.executor = executor
         self.on_event = on_event
         self.max_trials = max_trials
+        self.options = options  # the kind's own settings (forecasting: time column, horizon, …)
 
     def fit(self, frame: pd.DataFrame) -> AutoML:
         self.started_ = time.time()  # the budget runs from here, whichever kind trains
@@ -96,14 +99,16 @@ class AutoML:
             raise DataError(
                 f"target column {self.target!r} not found; columns: {', '.join(map(str, frame.columns))}"
             )
-        known = family_names(inputs=TABLE_INPUTS)
-        families = list(self.families or family_names(inputs=TABLE_INPUTS, default=True))
-        unknown = [f for f in families if f not in known]
-        if unknown:
-            raise LeptonError(f"unknown model famil(ies) {unknown}; choose from {known}")
         self.notes_: list[str] = []
+        owner = kind_for_task(self.task)
+        if owner is None:
+            known = family_names(inputs=TABLE_INPUTS)
+            families = list(self.families or family_names(inputs=TABLE_INPUTS, default=True))
+            unknown = [f for f in families if f not in known]
+            if unknown:
+                raise LeptonError(f"unknown model famil(ies) {unknown}; choose from {known}")
         kinds = self.column_kinds or _infer_kinds(frame.drop(columns=[self.target]).head(2000))
-        kind = get_kind(infer_kind(k for c, k in kinds.items() if c != self.target))
+        kind = get_kind(owner or infer_kind(k for c, k in kinds.items() if c != self.target))
         trained: AutoML = kind.entry("trainer")(self, frame, kinds)
         return trained
 
@@ -253,7 +258,14 @@ class AutoML:
         return model, rows
 
     def leaderboard(self) -> pd.DataFrame:
-        return pd.DataFrame([r.__dict__ for r in self.leaderboard_]).drop(columns=["params"])
+        """One row per model; forecasting adds each backtest window's score (w1, w2, …)."""
+        frame = pd.DataFrame([r.__dict__ for r in self.leaderboard_]).drop(columns=["params"])
+        windows = frame.pop("windows")
+        if windows.notna().any():
+            width = max(len(w) for w in windows if w is not None)
+            for i in range(width):
+                frame[f"w{i + 1}"] = [w[i] if w is not None and i < len(w) else None for w in windows]
+        return frame
 
     def predict(self, frame: pd.DataFrame) -> pd.Series:
         return self.model_.predict(frame)

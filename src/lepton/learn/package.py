@@ -12,7 +12,6 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from lepton.runtime.kinds import infer_kind
 from lepton.runtime.manifest import ColumnSpec, MemberSpec, OutputSpec, PackageManifest
 from lepton.runtime.package import NativeModel
 from lepton.runtime.package import write_package as write_package_files
@@ -62,7 +61,7 @@ def build_manifest(
     """The manifest of a freshly trained model (``serving`` is filled in by the writer)."""
     schema = model.input_schema(training_frame)
     return PackageManifest(
-        kind=infer_kind(c.kind for c in schema),
+        kind=model.kind,
         task=model.task,
         target=model.target_name,
         input_schema=schema,

@@ -18,11 +18,11 @@ import pandas as pd
 
 from lepton.data.catalog import DataCatalog, DatasetVersion
 from lepton.learn.automl import AutoML
-from lepton.learn.evaluation import evaluate, permutation_importance
+from lepton.learn.evaluation import permutation_importance
 from lepton.learn.package import write_package
 from lepton.learn.search import EventHandler
 from lepton.names import validate_name
-from lepton.runtime.kinds import get_kind, infer_kind
+from lepton.runtime.kinds import get_kind, infer_kind, kind_for_task
 from lepton.store.metadata.records import ModelVersionRecord, RunRecord
 from lepton.store.project import Project
 
@@ -51,11 +51,12 @@ def train_dataset(
     n_folds: int = 5,
     families: list[str] | None = None,
     on_event: EventHandler | None = None,
+    options: dict[str, Any] | None = None,
 ) -> TrainOutcome:
     catalog = DataCatalog(project)
     dataset = catalog.get(dataset_ref)
     target = target or dataset.target
-    kind = get_kind(infer_kind(c.kind for c in dataset.schema.columns))
+    kind = get_kind(kind_for_task(task) or infer_kind(c.kind for c in dataset.schema.columns))
     if target is None and kind.default_target in dataset.schema.names:
         target = kind.default_target
     if target is None:
@@ -84,6 +85,7 @@ def train_dataset(
         "families": families,
         "dataset": dataset.ref,
         "test_dataset": test.ref if test else None,
+        **({"options": options} if options else {}),
     }
     run = project.metadata.start_run(
         "train", params=params, dataset_version_id=dataset.id, name=name
@@ -101,6 +103,7 @@ def train_dataset(
             seed=seed,
             column_kinds=kinds,
             on_event=on_event,
+            options=options,
         ).fit(frame)
         model = automl.model_
         best = automl.leaderboard_[0]
@@ -119,7 +122,7 @@ def train_dataset(
         }
         test_report = None
         if test is not None:
-            test_report = evaluate(model, test.to_pandas())
+            test_report = get_kind(model.kind).entry("evaluator")(model, test.to_pandas())
             metrics["test"] = {**test_report, "how": f"held-out dataset {test.ref}"}
         importance: list[dict[str, Any]] = []
         if get_kind(model.kind).feature_importance:

@@ -76,7 +76,7 @@ class ColumnSpec:
 class OutputSpec:
     """What a prediction is: class probabilities over ``labels``, or a value."""
 
-    type: str  # "class" or "value"
+    type: str  # "class", "value" or "forecast"
     name: str
     labels: tuple[Any, ...] = ()
     probabilities: bool = False
@@ -85,11 +85,15 @@ class OutputSpec:
     def for_task(cls, task: str, target: str, labels: list[Any]) -> OutputSpec:
         if task == "regression":
             return cls("value", target)
+        if task == "forecast":  # labels name the columns of each step: mean, q0.1, …
+            return cls("forecast", target, tuple(labels), False)
         return cls("class", target, tuple(labels), True)
 
     def to_dict(self) -> dict[str, Any]:
         if self.type == "value":
             return {"type": "value", "name": self.name}
+        if self.type == "forecast":
+            return {"type": "forecast", "name": self.name, "labels": list(self.labels)}
         return {
             "type": self.type,
             "name": self.name,

@@ -1,4 +1,4 @@
-"""Model kinds: one module each (tabular, text, image), found by the registry.
+"""Model kinds: one module each (tabular, text, image, forecast), found by the registry.
 
 See ``registry`` for what a kind declares and why its parts are named, not imported.
 """
@@ -10,8 +10,17 @@ from lepton.runtime.kinds.registry import (
     all_kinds,
     get_kind,
     infer_kind,
+    kind_for_task,
     register_kind,
     resolve,
 )
 
-__all__ = ["ModelKind", "all_kinds", "get_kind", "infer_kind", "register_kind", "resolve"]
+__all__ = [
+    "ModelKind",
+    "all_kinds",
+    "get_kind",
+    "infer_kind",
+    "kind_for_task",
+    "register_kind",
+    "resolve",
+]

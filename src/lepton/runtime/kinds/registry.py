@@ -37,6 +37,7 @@ class ModelKind:
     name: ClassVar[str]
     priority: ClassVar[int] = 0  # higher claims first; the tabular fallback is lowest
     claims_columns: ClassVar[frozenset[str]] = frozenset()  # any of these makes it this kind
+    tasks: ClassVar[frozenset[str]] = frozenset()  # tasks only this kind trains (e.g. forecast)
     input_kinds: ClassVar[frozenset[str]]  # column kinds its input schema may hold
     output_shape: ClassVar[str] = (
         "probabilities (n, k) over the labels for classifiers, values (n,) for regression"
@@ -44,6 +45,7 @@ class ModelKind:
     default_target: ClassVar[str | None] = None  # when the dataset records none
     feature_importance: ClassVar[bool] = True  # whether permuting input columns means anything
     trainer: ClassVar[str]  # "module:function(automl, frame, column_kinds) -> AutoML"
+    evaluator: ClassVar[str] = "lepton.learn.evaluation:evaluate"  # (model, frame) -> report
     codec: ClassVar[str]  # "module:Class" implementing lepton.serve.codecs.base.Codec
     onnx_predictor: ClassVar[str]  # "module:Class" with .load(folder, threads=...)
     variants: ClassVar[str]  # "module:Class" implementing lepton.optimize's VariantBuilder
@@ -99,6 +101,16 @@ def get_kind(name: str) -> ModelKind:
             f"unknown model kind {name!r}; this Lepton knows: {', '.join(sorted(_KINDS))}"
         )
     return kind
+
+
+def kind_for_task(task: str | None) -> str | None:
+    """The kind that owns ``task`` (``forecast`` → the forecast kind), or None for table tasks."""
+    if task is None:
+        return None
+    for kind in all_kinds():
+        if task in kind.tasks:
+            return kind.name
+    return None
 
 
 def infer_kind(column_kinds: Iterable[str]) -> str:

@@ -1,0 +1,407 @@
+"""The forecast kind's training entry point: backtest every family, ensemble, calibrate.
+
+Families run cheapest first. Before a local family starts, one series is timed and the
+whole run projected; a family that would overrun the budget is skipped with a note, so
+``--time-limit`` is the user's wall clock. The ensemble is chosen by greedy selection on
+the backtest windows' MASE (Caruana et al.), and its intervals are conformal on the
+same windows unless a single family's own intervals are better calibrated there.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from lepton.compute import make_executor
+from lepton.errors import LeptonError
+from lepton.learn.forecast.backtest import Backtest, backtest, plan_windows, run_chunk
+from lepton.learn.forecast.blocks import Array, ForecastBlock, levels_for, quantile_from_interval
+from lepton.learn.forecast.families import LOG_SUFFIX, forecaster_names, forecaster_spec
+from lepton.learn.forecast.intervals import (
+    calibrate,
+    coverage_error,
+    model_coverage,
+    out_of_window_coverage,
+    scaled_residuals,
+)
+from lepton.learn.forecast.metrics import mase, naive_scale, report
+from lepton.learn.forecast.model import FittedMember, ForecastModel
+from lepton.learn.forecast.series import ID, TARGET, SeriesSet, describe, prepare
+from lepton.learn.forecast.settings import ForecastSettings
+
+if TYPE_CHECKING:
+    from lepton.learn.automl import AutoML
+
+ENSEMBLE_ROUNDS = 25
+PACKAGING_RESERVE = 0.1  # of the budget, at least 1.5 s: ensembling, calibration, packaging
+METRICS = ("mase", "smape", "rmse")
+
+
+@dataclass
+class ForecastTrial:
+    """One family's backtest as the run records it (``automl.search_.trials``)."""
+
+    family: str
+    ok: bool
+    seconds: float
+    note: str = ""
+
+
+@dataclass
+class ForecastSearch:
+    trials: list[ForecastTrial] = field(default_factory=list)
+
+
+def fit_forecast(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, str]) -> AutoML:
+    """``AutoML.fit`` for ``task="forecast"`` (named by ``lepton.runtime.kinds.forecast``)."""
+    from lepton.learn.automl import LeaderboardRow
+
+    settings = ForecastSettings.from_options(automl.options or {})
+    budget = float(automl.time_limit)
+    started = time.monotonic() - (time.time() - automl.started_)
+    search_deadline = started + budget - max(1.5, PACKAGING_RESERVE * budget)
+    metric = automl.metric or "mase"
+    if metric not in METRICS:
+        raise LeptonError(f"forecast metric must be one of {', '.join(METRICS)} (got {metric!r})")
+    series = prepare(frame, automl.target, settings)
+    notes = automl.notes_
+    notes += series.notes
+    _note_series(series, notes)
+    n_windows = plan_windows(series, settings.horizon, settings.n_windows, notes)
+    levels = levels_for(settings.quantiles)
+    families = list(settings.families or automl.families or _default_families(series, notes))
+    for name in families:
+        forecaster_spec(name)  # a clear error for unknown names before anything runs
+    _note_covariates(settings, families, notes)
+    final_pass = not settings.known_covariates
+    executor = automl.executor or make_executor(automl.n_workers)
+    search = ForecastSearch()
+    results: list[Backtest] = []
+    interrupted = False
+    try:
+        for name in families:
+            skip = _projected_overrun(
+                name,
+                series,
+                settings.horizon,
+                n_windows,
+                levels,
+                executor.n_workers,
+                search_deadline,
+            )
+            if skip:
+                notes.append(skip)
+                search.trials.append(ForecastTrial(name, False, 0.0, skip))
+                continue
+            try:
+                result = backtest(
+                    name,
+                    series,
+                    settings.horizon,
+                    n_windows,
+                    levels,
+                    executor=executor,
+                    deadline=search_deadline,
+                    final_pass=final_pass,
+                )
+            except TimeoutError:
+                interrupted = True
+                note = f"{name} did not finish its backtest within the budget; stopped the search"
+                notes.append(note)
+                search.trials.append(ForecastTrial(name, False, 0.0, note))
+                executor.shutdown(cancel=True)
+                break
+            results.append(result)
+            search.trials.append(ForecastTrial(name, True, result.seconds))
+    finally:
+        if automl.executor is None and not interrupted:
+            executor.shutdown()
+    if not results:
+        raise LeptonError(
+            f"no forecaster finished its backtest within the {budget:g} s budget; raise --time-limit"
+        )
+    scores = {r.family: _window_scores(r, metric) for r in results}
+    weights = _greedy_weights(results, metric)
+    model, summary = _assemble(
+        automl.target, settings, series, results, weights, scores, metric, notes
+    )
+    automl.task_, automl.metric_, automl.n_folds_ = "forecast", metric, n_windows
+    automl.validation_how_ = (
+        f"backtest over {n_windows} expanding window(s) of {settings.horizon} steps "
+        f"({describe(series)['n_series']} series, frequency {series.freq}): forecasts of "
+        "models refitted at each window's cut-off"
+    )
+    automl.model_ = model
+    automl.search_ = search
+    automl.interrupted_ = interrupted
+    automl.backtest_ = summary
+    ensemble_windows = summary["ensemble_windows"]
+    rows = []
+    if sum(1 for w in weights.values() if w > 0) > 1:
+        rows.append(
+            LeaderboardRow(
+                model="ensemble",
+                family="ensemble",
+                origin="greedy selection on backtests",
+                score=float(np.mean(ensemble_windows)),
+                score_std=float(np.std(ensemble_windows)),
+                fit_seconds=sum(r.seconds for r in results if weights.get(r.family, 0) > 0),
+                predict_ms_per_row=0.0,
+                weight=1.0,
+                params={k: round(v, 4) for k, v in weights.items() if v > 0},
+                windows=list(ensemble_windows),
+            )
+        )
+    ranked = sorted(results, key=lambda r: float(np.mean(scores[r.family])))
+    for r in ranked:
+        rows.append(
+            LeaderboardRow(
+                model=r.family,
+                family=r.family,
+                origin="backtest",
+                score=float(np.mean(scores[r.family])),
+                score_std=float(np.std(scores[r.family])),
+                fit_seconds=r.seconds,
+                predict_ms_per_row=0.0,
+                weight=weights.get(r.family, 0.0),
+                params={},
+                windows=list(scores[r.family]),
+            )
+        )
+    automl.leaderboard_ = rows
+    automl.fit_seconds_ = time.time() - automl.started_
+    return automl
+
+
+def _default_families(series: SeriesSet, notes: list[str]) -> list[str]:
+    """The default families, each also on log(y) when every value is positive."""
+    names = forecaster_names(default=True)
+    if bool((series.frame[TARGET] > 0).all()):
+        baselines = {"seasonal_naive", "drift"}
+        logged = [f"{n}{LOG_SUFFIX}" for n in names if n not in baselines]
+        notes.append("every value is positive: each model is also tried on log(y)")
+        ordered = []
+        for name in names:  # each log variant right after its family, so both share the budget
+            ordered.append(name)
+            if f"{name}{LOG_SUFFIX}" in logged:
+                ordered.append(f"{name}{LOG_SUFFIX}")
+        return ordered
+    return names
+
+
+def _note_series(series: SeriesSet, notes: list[str]) -> None:
+    values = series.values()
+    constant = [uid for uid, v in values.items() if np.ptp(v) == 0]
+    if constant:
+        notes.append(f"{len(constant)} constant series (e.g. {constant[0]!r}): forecast flat")
+    short = [uid for uid, v in values.items() if len(v) < 2 * series.season]
+    if short and series.season > 1:
+        notes.append(
+            f"{len(short)} series shorter than two seasons ({2 * series.season} steps): "
+            "their seasonal models fall back to non-seasonal ones"
+        )
+
+
+def _note_covariates(settings: ForecastSettings, families: list[str], notes: list[str]) -> None:
+    for kind, columns, attribute in (
+        ("known", settings.known_covariates, "uses_known"),
+        ("static", settings.static_covariates, "uses_static"),
+    ):
+        if not columns:
+            continue
+        ignoring = [f for f in families if not getattr(forecaster_spec(f), attribute)]
+        using = [f for f in families if getattr(forecaster_spec(f), attribute)]
+        if ignoring:
+            notes.append(
+                f"{kind} covariates {list(columns)} used by {', '.join(using) or 'no family'}; "
+                f"ignored by {', '.join(ignoring)}, which cannot take them"
+            )
+
+
+def _projected_overrun(
+    name: str,
+    series: SeriesSet,
+    horizon: int,
+    n_windows: int,
+    levels: tuple[int, ...],
+    workers: int,
+    deadline: float,
+) -> str | None:
+    """Time one series; if the whole family would overrun the deadline, say so."""
+    spec = forecaster_spec(name)
+    if spec.build().is_global:
+        return None
+    first = series.ids[0]
+    probe = SeriesSet(
+        series.frame[series.frame[ID] == first].reset_index(drop=True),
+        series.freq,
+        series.season,
+        series.static,
+        series.known,
+    )
+    cuts = [horizon * k for k in range(n_windows, 0, -1)]
+    started = time.monotonic()
+    run_chunk(name, probe, horizon, cuts, levels, None)
+    per_series = time.monotonic() - started
+    projected = per_series * (n_windows + 1) / n_windows * len(series.ids) / max(1, workers)
+    remaining = deadline - time.monotonic()
+    if projected > remaining:
+        return (
+            f"skipped {name}: its backtest on {len(series.ids)} series would take about "
+            f"{projected:.0f} s, more than the {max(remaining, 0):.0f} s left"
+        )
+    return None
+
+
+def _metric(metric: str, truth: Array, mean: Array, scale: Array) -> float:
+    return report(truth, mean, scale)[metric] if metric != "mase" else mase(truth, mean, scale)
+
+
+def _window_scores(result: Backtest, metric: str) -> list[float]:
+    return [_metric(metric, w.truth, w.forecast.mean, w.scale) for w in result.windows]
+
+
+def _greedy_weights(results: list[Backtest], metric: str) -> dict[str, float]:
+    """Greedy ensemble selection with replacement over the families' window forecasts."""
+    windows = [[w.forecast.mean for w in r.windows] for r in results]
+    truths = [w.truth for w in results[0].windows]
+    scales = [w.scale for w in results[0].windows]
+    counts = np.zeros(len(results))
+    current: list[Array] | None = None
+    best_loss = float("inf")
+    for _ in range(ENSEMBLE_ROUNDS):
+        choice, choice_loss = -1, float("inf")
+        for j, forecasts in enumerate(windows):
+            n = counts.sum()
+            trial = [
+                (forecasts[w] if current is None else (current[w] * n + forecasts[w]) / (n + 1))
+                for w in range(len(truths))
+            ]
+            loss = float(
+                np.mean(
+                    [
+                        _metric(metric, t, p, s)
+                        for t, p, s in zip(truths, trial, scales, strict=True)
+                    ]
+                )
+            )
+            if loss < choice_loss:
+                choice, choice_loss = j, loss
+        if choice_loss >= best_loss - 1e-12 and current is not None:
+            break
+        n = counts.sum()
+        current = [
+            (
+                windows[choice][w]
+                if current is None
+                else (current[w] * n + windows[choice][w]) / (n + 1)
+            )
+            for w in range(len(truths))
+        ]
+        counts[choice] += 1
+        best_loss = choice_loss
+    weights = counts / counts.sum()
+    return {r.family: float(w) for r, w in zip(results, weights, strict=True)}
+
+
+def _assemble(
+    target: str,
+    settings: ForecastSettings,
+    series: SeriesSet,
+    results: list[Backtest],
+    weights: dict[str, float],
+    scores: dict[str, list[float]],
+    metric: str,
+    notes: list[str],
+) -> tuple[ForecastModel, dict[str, Any]]:
+    chosen = [r for r in results if weights.get(r.family, 0) > 0]
+    n_windows = len(chosen[0].windows)
+    truths = [chosen[0].windows[w].truth for w in range(n_windows)]
+    scales = [chosen[0].windows[w].scale for w in range(n_windows)]
+    means = [
+        sum(weights[r.family] * r.windows[w].forecast.mean for r in chosen)
+        for w in range(n_windows)
+    ]
+    residuals = [scaled_residuals(t, m, s) for t, m, s in zip(truths, means, scales, strict=True)]
+    conformal = calibrate(residuals, settings.quantiles)
+    coverage = out_of_window_coverage(truths, means, scales, settings.quantiles)
+    if n_windows < 2:
+        conformal_q = [conformal.quantiles(m, s) for m, s in zip(means, scales, strict=True)]
+        coverage = model_coverage(truths, conformal_q, settings.quantiles)
+        notes.append("interval coverage measured in-sample: one backtest window only")
+    source, how = (
+        "conformal",
+        "conformal from scaled backtest residuals (leave-one-window-out coverage)",
+    )
+    if len(chosen) == 1 and forecaster_spec(chosen[0].family).model_intervals:
+        own = [
+            {q: quantile_from_interval(w.forecast, q) for q in settings.quantiles}
+            for w in chosen[0].windows
+        ]
+        own_coverage = model_coverage(truths, own, settings.quantiles)
+        if coverage_error(own_coverage) < coverage_error(coverage):
+            source, how, coverage = "model", f"{chosen[0].family}'s own intervals", own_coverage
+        notes.append(
+            f"intervals: {how} (backtest coverage {_fmt(coverage)}; "
+            f"the other choice measured {_fmt(own_coverage if source == 'conformal' else out_of_window_coverage(truths, means, scales, settings.quantiles))})"
+        )
+    else:
+        notes.append(f"intervals: {how}, backtest coverage {_fmt(coverage)}")
+    final = _final(chosen, weights, series)
+    full_scale = [naive_scale(v, series.season) for v in series.values().values()]
+    window_metrics = []
+    for w in range(n_windows):
+        q = conformal.quantiles(means[w], scales[w])
+        window_metrics.append(report(truths[w], means[w], scales[w], q))
+    summary = {
+        "metric": metric,
+        "n_windows": n_windows,
+        "horizon": settings.horizon,
+        "ensemble_windows": [
+            _metric(metric, t, m, s) for t, m, s in zip(truths, means, scales, strict=True)
+        ],
+        "windows": window_metrics,
+        "coverage": coverage,
+        "interval_source": source,
+        "families": {name: values for name, values in scores.items()},
+        **describe(series),
+    }
+    members = [FittedMember(r.family, r.family, weights[r.family], r.fitted) for r in chosen]
+    model = ForecastModel(
+        settings,
+        target,
+        members,
+        series,
+        final,
+        conformal=conformal,
+        interval_source=source,
+        details={
+            "scales": full_scale,
+            "scale_ids": series.ids,
+            "backtest": {k: v for k, v in summary.items() if k != "windows"}
+            | {
+                "mean": {
+                    k: float(np.mean([m[k] for m in window_metrics])) for k in window_metrics[0]
+                }
+            },
+        },
+    )
+    return model, summary
+
+
+def _final(chosen: list[Backtest], weights: dict[str, float], series: SeriesSet) -> ForecastBlock:
+    """The ensemble's forecast past the end of the data (empty with known covariates)."""
+    finals = [r.final.take(series.ids) for r in chosen if r.final is not None]
+    if len(finals) != len(chosen):
+        return ForecastBlock(series.ids, np.empty((len(series.ids), 0)))
+    mean = sum(weights[r.family] * f.mean for r, f in zip(chosen, finals, strict=True))
+    intervals = finals[0].intervals if len(finals) == 1 else {}
+    return ForecastBlock(series.ids, np.asarray(mean), intervals)
+
+
+def _fmt(coverage: dict[str, float]) -> str:
+    return ", ".join(f"{k.split('_')[1]}%: {v:.1%}" for k, v in sorted(coverage.items())) or "n/a"

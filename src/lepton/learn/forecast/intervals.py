@@ -1,0 +1,97 @@
+"""Conformal prediction intervals from backtest residuals, and their honest coverage.
+
+Residuals are scaled by each series' naive error, so one calibration serves series of
+any size: the q-quantile forecast is ``mean + scale · offset_q[step]``. With many series
+each step gets its own offsets; with few, residuals are pooled across steps with a
+√step widening. Coverage is measured leave-one-window-out: each window is scored with
+offsets calibrated on the other windows only, so the reported coverage is out of sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from lepton.learn.forecast.blocks import Array
+from lepton.learn.forecast.metrics import interval_pairs
+
+PER_STEP_MIN = 40  # residuals per step needed before each step is calibrated on its own
+
+
+@dataclass(frozen=True)
+class Conformal:
+    """Scaled-residual quantiles per forecast step, for each requested quantile."""
+
+    offsets: dict[float, list[float]]  # q → one offset per step (1..horizon)
+
+    def quantiles(self, mean: Array, scale: Array) -> dict[float, Array]:
+        """q → ``(n_series, h)`` forecasts, monotone in q."""
+        h = mean.shape[1]
+        levels = sorted(self.offsets)
+        stacked = np.stack(
+            [mean + scale[:, None] * np.asarray(self.offsets[q][:h])[None, :] for q in levels]
+        )
+        stacked.sort(axis=0)  # no crossing quantiles
+        return {q: stacked[i] for i, q in enumerate(levels)}
+
+
+def calibrate(residuals: list[Array], quantiles: tuple[float, ...]) -> Conformal:
+    """Offsets from scaled residuals (one ``(n_series, h)`` array per window)."""
+    stacked = np.concatenate(residuals, axis=0)  # (n_rows, h)
+    h = stacked.shape[1]
+    steps = np.arange(1, h + 1, dtype=float)
+    offsets: dict[float, list[float]] = {}
+    for q in quantiles:
+        if stacked.shape[0] >= PER_STEP_MIN:
+            per_step = np.quantile(stacked, q, axis=0, method="higher" if q > 0.5 else "lower")
+        else:
+            pooled = (stacked / np.sqrt(steps)[None, :]).ravel()
+            per_step = np.quantile(pooled, q, method="higher" if q > 0.5 else "lower") * np.sqrt(
+                steps
+            )
+        offsets[float(q)] = [float(v) for v in per_step]
+    return Conformal(offsets)
+
+
+def scaled_residuals(truth: Array, mean: Array, scale: Array) -> Array:
+    return (truth - mean) / scale[:, None]
+
+
+def out_of_window_coverage(
+    truths: list[Array], means: list[Array], scales: list[Array], quantiles: tuple[float, ...]
+) -> dict[str, float]:
+    """Each central interval's coverage, each window scored by the others' calibration."""
+    pairs = interval_pairs(quantiles)
+    if not pairs or len(truths) < 2:
+        return {}
+    residuals = [scaled_residuals(t, m, s) for t, m, s in zip(truths, means, scales, strict=True)]
+    hits: dict[str, list[float]] = {f"coverage_{round((hi - lo) * 100)}": [] for lo, hi in pairs}
+    for w in range(len(truths)):
+        others = [r for i, r in enumerate(residuals) if i != w]
+        conformal = calibrate(others, quantiles)
+        q = conformal.quantiles(means[w], scales[w])
+        for lo, hi in pairs:
+            inside = (truths[w] >= q[lo]) & (truths[w] <= q[hi])
+            hits[f"coverage_{round((hi - lo) * 100)}"].append(float(inside.mean()))
+    return {k: float(np.mean(v)) for k, v in hits.items()}
+
+
+def model_coverage(
+    truths: list[Array], bounds: list[Mapping[float, Array]], quantiles: tuple[float, ...]
+) -> dict[str, float]:
+    """Coverage of a family's own intervals over the backtest windows."""
+    out: dict[str, list[float]] = {}
+    for truth, q in zip(truths, bounds, strict=True):
+        for lo, hi in interval_pairs(quantiles):
+            key = f"coverage_{round((hi - lo) * 100)}"
+            out.setdefault(key, []).append(float(((truth >= q[lo]) & (truth <= q[hi])).mean()))
+    return {k: float(np.mean(v)) for k, v in out.items()}
+
+
+def coverage_error(coverage: Mapping[str, float]) -> float:
+    """Mean distance of measured from nominal coverage (0 is perfectly calibrated)."""
+    if not coverage:
+        return float("inf")
+    return float(np.mean([abs(v - int(k.split("_")[1]) / 100) for k, v in coverage.items()]))
