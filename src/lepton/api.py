@@ -116,6 +116,19 @@ class Model:
     def predict_proba(self, frame: pd.DataFrame) -> pd.DataFrame:
         return self.automl.predict_proba(frame)  # type: ignore[no-any-return]
 
+    def forecast(
+        self,
+        history: pd.DataFrame | None = None,
+        *,
+        horizon: int | None = None,
+        series: list[str] | None = None,
+        future: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """A forecaster's quantile forecasts (from the end of training, or from ``history``)."""
+        return self.automl.model_.forecast(  # type: ignore[no-any-return]
+            history, horizon=horizon, series=series, future=future
+        )
+
     def __repr__(self) -> str:
         return f"Model({self.ref}, task={self.automl.task_}, metric={self.automl.metric_})"
 
@@ -138,10 +151,18 @@ def fit(
     name: str | None = None,
     test: pd.DataFrame | DatasetVersion | str | None = None,
     seed: int = 0,
+    **options: Any,
 ) -> Model:
-    """AutoML on a DataFrame, a dataset version or a file; the result is versioned and registered."""
+    """AutoML on a DataFrame, a dataset version or a file; the result is versioned and registered.
+
+    Forecasting: ``task="forecast", time_column=…, horizon=H`` plus optional ``id_column``,
+    ``known_covariates``, ``static_covariates``, ``quantiles`` and ``n_windows``.
+    """
+    from lepton.errors import DataError
     from lepton.learn.training import train_dataset
 
+    if options and task != "forecast":
+        raise DataError(f"options {sorted(options)} only apply to task='forecast'")
     cat = catalog()
     if isinstance(data, pd.DataFrame):
         dataset = cat.add_frame(data, name=name or "dataset", target=target)[0]
@@ -171,6 +192,7 @@ def fit(
         test_ref=test_ref,
         model_name=name,
         seed=seed,
+        options=options or None,
     )
     return Model(outcome)
 

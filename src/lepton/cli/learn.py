@@ -122,11 +122,45 @@ def train_command(
     seed: int = typer.Option(0, "--seed"),
     folds: int = typer.Option(5, "--folds", help="cross-validation folds"),
     families: str | None = typer.Option(None, "--families", help="comma-separated model families"),
+    time_column: str | None = typer.Option(
+        None, "--time-column", help="forecast: the column of timestamps"
+    ),
+    horizon: int | None = typer.Option(None, "--horizon", help="forecast: steps to forecast"),
+    id_column: str | None = typer.Option(
+        None, "--id-column", help="forecast: the series id column (many series)"
+    ),
+    known_covariates: str | None = typer.Option(
+        None, "--known-covariates", help="forecast: columns known in advance (price,promo)"
+    ),
+    static_covariates: str | None = typer.Option(
+        None, "--static-covariates", help="forecast: per-series constant columns"
+    ),
+    quantiles: str | None = typer.Option(
+        None, "--quantiles", help="forecast: quantiles to predict (default 0.1,0.5,0.9)"
+    ),
+    windows: int | None = typer.Option(None, "--windows", help="forecast: backtest windows (3)"),
 ) -> None:
-    """Run AutoML on a dataset version and register the best model."""
+    """Run AutoML on a dataset version and register the best model.
+
+    Forecasting: ``--task forecast --time-column C --horizon H`` (plus ``--id-column``,
+    covariates and ``--quantiles``).
+    """
     from lepton.learn.training import train_dataset
     from lepton.store.project import Project
 
+    given = {
+        "time_column": time_column,
+        "horizon": horizon,
+        "id_column": id_column,
+        "known_covariates": known_covariates,
+        "static_covariates": static_covariates,
+        "quantiles": quantiles,
+        "n_windows": windows,
+    }
+    options = {k: v for k, v in given.items() if v is not None}
+    if options and task != "forecast":
+        flags = ", ".join("--" + k.replace("_", "-") for k in options)
+        raise DataError(f"{flags} only apply to --task forecast")
     project = Project.open()
     view = TrainingView(time_limit)
     with view:
@@ -143,9 +177,11 @@ def train_command(
             n_folds=folds,
             families=families.split(",") if families else None,
             on_event=view,
+            options=options or None,
         )
     automl = outcome.automl
-    console.print(leaderboard_table(automl.leaderboard(), automl.metric_))
+    validated = "backtest" if automl.task_ == "forecast" else "cross-validated"
+    console.print(leaderboard_table(automl.leaderboard(), automl.metric_, validated))
     for note in automl.notes_:
         console.print(f"  [dim]• {note}[/]")
     if outcome.test_report:
@@ -159,21 +195,33 @@ def train_command(
     )
 
 
-def leaderboard_table(frame: Any, metric: str) -> Table:
-    table = Table(title=f"Leaderboard ({metric}, cross-validated)")
-    for col in ("model", "origin", f"cv {metric}", "± std", "fit s", "predict ms/row", "weight"):
+def leaderboard_table(frame: Any, metric: str, validated: str = "cross-validated") -> Table:
+    """The leaderboard; forecasting adds one column per backtest window (w1 oldest)."""
+    windows = [c for c in frame.columns if c.startswith("w") and c[1:].isdigit()]
+    table = Table(title=f"Leaderboard ({metric}, {validated})")
+    score = "backtest" if windows else "cv"
+    columns = ["model", "origin", f"{score} {metric}", "± std", *windows, "fit s"]
+    columns += [] if windows else ["predict ms/row"]
+    for col in [*columns, "weight"]:
         table.add_column(col, justify="right" if col != "model" else "left")
-    for row in frame.itertuples():
-        table.add_row(
-            row.model,
-            row.origin,
-            f"{row.score:.5f}",
-            "" if row.score_std != row.score_std else f"{row.score_std:.5f}",
-            f"{row.fit_seconds:.1f}",
-            f"{row.predict_ms_per_row:.4f}",
-            f"{row.weight:.2f}" if row.weight else "",
-        )
+    for row in frame.to_dict("records"):
+        cells = [
+            row["model"],
+            row["origin"],
+            f"{row['score']:.5f}",
+            "" if row["score_std"] != row["score_std"] else f"{row['score_std']:.5f}",
+            *(_blank_float(row[w]) for w in windows),
+            f"{row['fit_seconds']:.1f}",
+        ]
+        if not windows:
+            cells.append(f"{row['predict_ms_per_row']:.4f}")
+        cells.append(f"{row['weight']:.2f}" if row["weight"] else "")
+        table.add_row(*cells)
     return table
+
+
+def _blank_float(value: Any) -> str:
+    return "" if value is None or value != value else f"{value:.4f}"
 
 
 def runs_command(limit: int = typer.Option(20, "--limit")) -> None:

@@ -264,7 +264,9 @@ class AutoML:
         if windows.notna().any():
             width = max(len(w) for w in windows if w is not None)
             for i in range(width):
-                frame[f"w{i + 1}"] = [w[i] if w is not None and i < len(w) else None for w in windows]
+                frame[f"w{i + 1}"] = [
+                    w[i] if w is not None and i < len(w) else None for w in windows
+                ]
         return frame
 
     def predict(self, frame: pd.DataFrame) -> pd.Series:
