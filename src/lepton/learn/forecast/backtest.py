@@ -17,8 +17,9 @@ import pandas as pd
 
 from lepton.compute import Executor
 from lepton.errors import DataError
+from lepton.learn.forecast.base import Forecaster
 from lepton.learn.forecast.blocks import Array, ForecastBlock
-from lepton.learn.forecast.families import Forecaster, forecaster_spec
+from lepton.learn.forecast.families import forecaster_spec
 from lepton.learn.forecast.metrics import naive_scale
 from lepton.learn.forecast.series import ID, TARGET, TIME, SeriesSet
 

@@ -16,8 +16,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from lepton.errors import DataError, LeptonError, NotFoundError
+from lepton.learn.forecast.base import Forecaster
 from lepton.learn.forecast.blocks import Array, ForecastBlock, levels_for, quantile_from_interval
-from lepton.learn.forecast.families import Forecaster
 from lepton.learn.forecast.intervals import Conformal
 from lepton.learn.forecast.metrics import naive_scale
 from lepton.learn.forecast.series import ID, SINGLE_SERIES, TIME, SeriesSet, prepare
