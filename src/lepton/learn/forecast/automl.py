@@ -20,7 +20,12 @@ from lepton.compute import make_executor
 from lepton.errors import LeptonError
 from lepton.learn.forecast.backtest import Backtest, backtest, plan_windows, run_chunk
 from lepton.learn.forecast.blocks import Array, ForecastBlock, levels_for, quantile_from_interval
-from lepton.learn.forecast.families import LOG_SUFFIX, forecaster_names, forecaster_spec
+from lepton.learn.forecast.families import (
+    LOG_SUFFIX,
+    forecaster_names,
+    forecaster_spec,
+    warm_up,
+)
 from lepton.learn.forecast.intervals import (
     calibrate,
     coverage_error,
@@ -79,6 +84,10 @@ def fit_forecast(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, st
     _note_covariates(settings, families, notes)
     final_pass = not settings.known_covariates
     executor = automl.executor or make_executor(automl.n_workers)
+    if executor.n_workers > 1:  # workers import statsforecast while the parent prepares
+        for _ in range(executor.n_workers):
+            executor.submit(warm_up)
+    warm_up()
     search = ForecastSearch()
     results: list[Backtest] = []
     interrupted = False
@@ -245,7 +254,7 @@ def _projected_overrun(
     )
     cuts = [horizon * k for k in range(n_windows, 0, -1)]
     started = time.monotonic()
-    run_chunk(name, probe, horizon, cuts, levels, None)
+    run_chunk(name, probe, horizon, cuts, levels if spec.model_intervals else (), None)
     per_series = time.monotonic() - started
     projected = per_series * (n_windows + 1) / n_windows * len(series.ids) / max(1, workers)
     remaining = deadline - time.monotonic()

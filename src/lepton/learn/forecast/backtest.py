@@ -117,6 +117,7 @@ def backtest(
     cuts = [horizon * k for k in range(n_windows, 0, -1)] + ([0] if final_pass else [])
     future_end = None
     spec = forecaster_spec(family)
+    levels = levels if spec.model_intervals else ()  # the others get conformal intervals
     forecaster = spec.build()
     if forecaster.is_global:
         blocks = []

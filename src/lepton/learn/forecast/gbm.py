@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from lepton.compute import available_cores
 from lepton.learn.forecast.base import Forecaster
 from lepton.learn.forecast.blocks import Array, ForecastBlock
 from lepton.learn.forecast.metrics import naive_scale
@@ -44,7 +45,9 @@ class GlobalGBMForecaster(Forecaster):
     name = "gbm_global"
     is_global: ClassVar[bool] = True
 
-    def __init__(self, *, n_estimators: int = 300, learning_rate: float = 0.05, threads: int = 1):
+    def __init__(
+        self, *, n_estimators: int = 300, learning_rate: float = 0.05, threads: int | None = None
+    ):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.threads = threads
@@ -92,7 +95,7 @@ class GlobalGBMForecaster(Forecaster):
         self,
         values: Array,
         scale: float,
-        stamps: pd.DatetimeIndex,
+        cal: dict[str, Array],
         known: Array,
         static: list[float],
     ) -> tuple[Array, Array]:
@@ -104,11 +107,10 @@ class GlobalGBMForecaster(Forecaster):
         level = windows[positions - self.window_].mean(axis=1)
         spread = windows[positions - self.window_].std(axis=1) / scale
         lags = np.column_stack([values[positions - k] for k in self.lags_])
-        cal = calendar_fields(stamps[positions])
         columns = [
             (lags - level[:, None]) / scale,
             spread[:, None],
-            *(cal[c][:, None] for c in self.calendar_),
+            *(cal[c][positions][:, None] for c in self.calendar_),
         ]
         if self.known_:
             columns.append(known[positions])
@@ -127,16 +129,22 @@ class GlobalGBMForecaster(Forecaster):
         fields = calendar_fields(stamps_all)
         self.calendar_ = [c for c in CALENDAR if np.unique(fields[c]).size > 1]
         xs, ys = [], []
-        for uid, group in series.frame.groupby(ID, sort=False):
-            values = group[TARGET].to_numpy(dtype=float)
-            scale = naive_scale(values, series.season)
-            known = group[self.known_].to_numpy(dtype=float) if self.known_ else np.empty((0, 0))
+        frame = series.frame
+        starts = np.flatnonzero(np.r_[True, frame[ID].to_numpy()[1:] != frame[ID].to_numpy()[:-1]])
+        bounds = [*starts.tolist(), len(frame)]
+        target = frame[TARGET].to_numpy(dtype=float)
+        known_all = frame[self.known_].to_numpy(dtype=float) if self.known_ else None
+        for begin, end in zip(bounds[:-1], bounds[1:], strict=True):
+            values = target[begin:end]
+            cal = {c: fields[c][begin:end] for c in self.calendar_}
+            known = known_all[begin:end] if known_all is not None else np.empty((0, 0))
+            uid = str(frame[ID].iat[begin])
             x, y = self._rows(
                 values,
-                scale,
-                pd.DatetimeIndex(group[TIME]),
+                naive_scale(values, series.season),
+                cal,
                 known,
-                self._static_row(series.static, str(uid)),
+                self._static_row(series.static, uid),
             )
             xs.append(x)
             ys.append(y)
@@ -152,7 +160,7 @@ class GlobalGBMForecaster(Forecaster):
             subsample=0.8,
             subsample_freq=1,
             colsample_bytree=0.9,
-            n_jobs=self.threads,
+            n_jobs=self.threads or available_cores(),  # fits in the parent; the pool idles
             random_state=0,
             verbose=-1,
         )
@@ -173,35 +181,46 @@ class GlobalGBMForecaster(Forecaster):
         *,
         runner: Any = None,
     ) -> ForecastBlock:
-        """Recursive: each step's forecast becomes the next step's lag 1, for all series at once."""
+        """Recursive: each step's forecast becomes the next step's lag 1, all series at once."""
         run = runner or self.predict_rows
         groups = list(history.frame.groupby(ID, sort=False))
         ids = [str(uid) for uid, _ in groups]
-        values = [g[TARGET].to_numpy(dtype=float).copy() for _, g in groups]
+        values = [g[TARGET].to_numpy(dtype=float) for _, g in groups]
+        short = [uid for uid, v in zip(ids, values, strict=True) if len(v) < self.reach_]
+        if short:
+            from lepton.errors import DataError
+
+            raise DataError(
+                f"series {short[:3]} have fewer than the {self.reach_} points of history "
+                f"{self.name} needs to forecast",
+                field="history",
+            )
         scales = np.array([naive_scale(v, history.season) for v in values])
-        statics = [self._static_row(history.static, uid) for uid in ids]
+        buffer = np.empty((len(ids), self.reach_ + horizon))
+        buffer[:, : self.reach_] = np.vstack([v[-self.reach_ :] for v in values])
         futures = history.future_index(horizon)
-        future_known = _future_known(futures, future, self.known_)
-        out = np.empty((len(ids), horizon))
+        calendar = calendar_fields(pd.DatetimeIndex(futures[TIME]))
+        cal = np.column_stack([calendar[c] for c in self.calendar_]) if self.calendar_ else None
+        known = _future_known(futures, future, self.known_)
+        statics = np.asarray([self._static_row(history.static, uid) for uid in ids], dtype=float)
+        lags = np.asarray(self.lags_)
         for step in range(horizon):
-            rows = []
-            for i, v in enumerate(values):
-                window = v[-self.window_ :]
-                level = window.mean()
-                lags = (v[-np.asarray(self.lags_)] - level) / scales[i]
-                stamp = pd.DatetimeIndex([futures[TIME].iloc[i * horizon + step]])
-                cal = calendar_fields(stamp)
-                row = [*lags, window.std() / scales[i], *(cal[c][0] for c in self.calendar_)]
-                if self.known_:
-                    row.extend(future_known[i * horizon + step])
-                row.extend(statics[i])
-                rows.append(row)
-            features = np.asarray(rows, dtype=float)
-            levels_now = np.array([v[-self.window_ :].mean() for v in values])
-            step_values = levels_now + run(features) * scales
-            out[:, step] = step_values
-            values = [np.append(v, step_values[i]) for i, v in enumerate(values)]
-        return ForecastBlock(ids, out)
+            end = self.reach_ + step
+            window = buffer[:, end - self.window_ : end]
+            level = window.mean(axis=1)
+            parts = [
+                (buffer[:, end - lags] - level[:, None]) / scales[:, None],
+                (window.std(axis=1) / scales)[:, None],
+            ]
+            rows = np.arange(len(ids)) * horizon + step  # this step of every series
+            if cal is not None:
+                parts.append(cal[rows])
+            if self.known_:
+                parts.append(known[rows])
+            if statics.size:
+                parts.append(statics)
+            buffer[:, end] = level + run(np.hstack(parts)) * scales
+        return ForecastBlock(ids, buffer[:, self.reach_ :].copy())
 
 
 def _future_known(index: pd.DataFrame, future: pd.DataFrame | None, known: list[str]) -> Array:
