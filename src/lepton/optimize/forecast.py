@@ -50,9 +50,7 @@ from lepton.runtime.manifest import NATIVE, ONNX, PackageManifest
 from lepton.runtime.onnx_forecast import BOOSTERS_KEY, OnnxForecastPredictor, with_onnx_boosters
 
 GBM_FAMILY = "gbm_global"
-STATS_NATIVE = (
-    "statsforecast models are fitted per series at call time; nothing to export"
-)
+STATS_NATIVE = "statsforecast models are fitted per series at call time; nothing to export"
 VARIANT = "onnx-gbm"
 MAX_SERIES = 64  # held-out series forecast for parity and accuracy
 BATCH_SERIES = 32  # series per throughput call
@@ -86,9 +84,7 @@ class ForecastFeatures:
 
 def gbm_members(model: ForecastModel) -> list[Any]:
     """Members of the global GBM family (plain or ``+log``), with weight in the ensemble."""
-    return [
-        m for m in model.members if m.weight > 0 and m.family.split("+")[0] == GBM_FAMILY
-    ]
+    return [m for m in model.members if m.weight > 0 and m.family.split("+")[0] == GBM_FAMILY]
 
 
 def booster_of(forecaster: Any) -> Any:
@@ -211,7 +207,9 @@ class ForecastBuilder:
                 seconds=seconds,
                 max_calls=500,
             )
-            rate = throughput(lambda: runner.forecast(history, future=future), rows, seconds=seconds)
+            rate = throughput(
+                lambda: runner.forecast(history, future=future), rows, seconds=seconds
+            )
             return VariantRun(pred, p50, p99, rate, _size(variant))
 
         return measure
@@ -389,7 +387,7 @@ def predictions(
 
 
 def forecast_metric(name: str | None, features: ForecastFeatures) -> Metric:
-    """The forecast metric over flattened (series × step) actuals; MASE unless named."""
+    """The forecast metric over flattened (series by step) actuals; MASE unless named."""
     chosen = name if name in ("mase", "smape", "rmse") else "mase"
     scale, steps = features.scale, features.horizon
 

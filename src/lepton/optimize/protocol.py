@@ -97,7 +97,12 @@ class LabelsHeldout(Protocol):
     """
 
     def labelled_heldout(
-        self, model: Any, manifest: PackageManifest, heldout: pd.DataFrame, objective: str, what: str
+        self,
+        model: Any,
+        manifest: PackageManifest,
+        heldout: pd.DataFrame,
+        objective: str,
+        what: str,
     ) -> tuple[pd.DataFrame, NDArray[Any], Metric]: ...
 
 

@@ -112,9 +112,7 @@ def booster_runners(session: Any) -> dict[str, BoosterRunner]:
     if BOOSTERS_KEY not in meta:
         raise LeptonError(f"the forecast graph has no {BOOSTERS_KEY!r} metadata")
     entries = json.loads(meta[BOOSTERS_KEY])
-    empty = {
-        e["input"]: np.zeros((0, len(e["features"])), dtype=np.float64) for e in entries
-    }
+    empty = {e["input"]: np.zeros((0, len(e["features"])), dtype=np.float64) for e in entries}
     return {
         e["member"]: BoosterRunner(
             session,
