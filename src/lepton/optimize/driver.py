@@ -21,7 +21,14 @@ from lepton.optimize.choose import Candidate, check_objective, choose
 from lepton.optimize.export import FP32_TOLERANCE
 from lepton.optimize.measure import Measurement, metric_drop, one_torch_thread
 from lepton.optimize.packages import write_variant_package
-from lepton.optimize.protocol import Measure, MeasureOptions, Progress, VariantBuilder
+from lepton.optimize.protocol import (
+    LabelsHeldout,
+    Measure,
+    MeasureOptions,
+    NotesNative,
+    Progress,
+    VariantBuilder,
+)
 from lepton.optimize.result import OptimizeResult, Variant
 from lepton.runtime.manifest import PackageManifest
 
@@ -49,10 +56,13 @@ def optimize_model(
     "held-out rows" / "held-out images".
     """
     builder = builder or builder_for(manifest)
-    heldout, y, metric = labelled_heldout(model, manifest, heldout, objective, builder.examples)
+    label = builder.labelled_heldout if isinstance(builder, LabelsHeldout) else labelled_heldout
+    heldout, y, metric = label(model, manifest, heldout, objective, builder.examples)
     say = on_progress or (lambda _msg: None)
     features = builder.features(model, heldout, say)
     native = Variant("native", builder.native_description, native_folder, "native")
+    if isinstance(builder, NotesNative):
+        native.note = builder.native_note(model)
     result = OptimizeResult(
         [native],
         "native",

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 import onnx
 import pandas as pd
 from numpy.typing import NDArray
 
+from lepton.learn.metrics import Metric
 from lepton.optimize.result import Variant
 from lepton.runtime.manifest import PackageManifest
 
@@ -86,3 +87,28 @@ class VariantBuilder(Protocol[Model, Features]):
     ) -> Measure:
         """Prepare the timing inputs once; the returned call measures one variant
         (native or ONNX) from its package folder. Runs with one torch thread."""
+
+
+@runtime_checkable
+class LabelsHeldout(Protocol):
+    """Optional, for kinds whose held-out examples are not labelled rows (forecasts: the
+    last steps of each series are the labels): the driver's ``labelled_heldout``, owned
+    by the builder. ``y`` is then what the metric scores the measured predictions against.
+    """
+
+    def labelled_heldout(
+        self,
+        model: Any,
+        manifest: PackageManifest,
+        heldout: pd.DataFrame,
+        objective: str,
+        what: str,
+    ) -> tuple[pd.DataFrame, NDArray[Any], Metric]: ...
+
+
+@runtime_checkable
+class NotesNative(Protocol):
+    """Optional: what the table's native row should say about the model (e.g. which
+    members stay native whatever variant is chosen, and why)."""
+
+    def native_note(self, model: Any) -> str: ...

@@ -128,8 +128,15 @@ class TreeGroup:
 # -- LightGBM --------------------------------------------------------------------------------
 
 
-def from_lightgbm(booster: Any, derived: DerivedFeatures) -> tuple[TreeGroup, float]:
-    """Returns the trees and LightGBM's sigmoid scale (binary objective)."""
+def from_lightgbm(
+    booster: Any, derived: DerivedFeatures, threshold: Callable[[float], float] = floor32
+) -> tuple[TreeGroup, float]:
+    """Returns the trees and LightGBM's sigmoid scale (binary objective).
+
+    ``threshold`` rounds each split value for the graph's input type: ``floor32`` for
+    float32 inputs (the tabular graphs), ``float`` to keep LightGBM's doubles (forecast
+    boosters, whose feature rows are float64).
+    """
     dump = booster.dump_model()
     per_iteration = int(dump.get("num_tree_per_iteration", 1))
     if dump.get("average_output"):
@@ -153,14 +160,14 @@ def from_lightgbm(booster: Any, derived: DerivedFeatures) -> tuple[TreeGroup, fl
                 if 0 <= code < len(table) - 1:
                     table[code + 1] = True
             return _set_split(derived, column, table, left, right)
-        threshold = float(node["threshold"])
+        value = float(node["threshold"])
         missing = node.get("missing_type", "None")
         if missing == "Zero":
             raise UnsupportedModel("LightGBM zero-as-missing splits are not exported")
-        goes_left = bool(node.get("default_left")) if missing == "NaN" else threshold >= 0.0
+        goes_left = bool(node.get("default_left")) if missing == "NaN" else value >= 0.0
         if feature >= n_num:
             raise UnsupportedModel("LightGBM numeric split on a categorical column")
-        return Branch(feature, floor32(threshold), left, right, goes_left)
+        return Branch(feature, threshold(value), left, right, goes_left)
 
     trees = [
         (convert(info["tree_structure"]), i % per_iteration)
