@@ -28,7 +28,9 @@ LOCAL_MODELS: dict[str, dict[str, Any]] = {
 }
 
 
-def fit_forecast(train: pd.DataFrame, args: argparse.Namespace) -> tuple[pd.DataFrame, dict[str, Any]]:
+def fit_forecast(
+    train: pd.DataFrame, args: argparse.Namespace
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     import autogluon.timeseries
     from autogluon.timeseries import TimeSeriesDataFrame, TimeSeriesPredictor
 

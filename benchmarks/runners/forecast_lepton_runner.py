@@ -21,7 +21,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from forecast_common import QUANTILES, run, timed
 
 
-def fit_forecast(train: pd.DataFrame, args: argparse.Namespace) -> tuple[pd.DataFrame, dict[str, Any]]:
+def fit_forecast(
+    train: pd.DataFrame, args: argparse.Namespace
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     home = tempfile.mkdtemp(prefix="lepton-forecast-home-")
     os.environ["LEPTON_HOME"] = home
     os.chdir(home)
@@ -53,7 +55,9 @@ def fit_forecast(train: pd.DataFrame, args: argparse.Namespace) -> tuple[pd.Data
     out["unique_id"] = out[id_column] if id_column else "series"
     automl = model.automl
     board = automl.leaderboard()
-    keep = [c for c in ("model", "score", "score_std", "fit_seconds", "weight", "params") if c in board]
+    keep = [
+        c for c in ("model", "score", "score_std", "fit_seconds", "weight", "params") if c in board
+    ]
     info: dict[str, Any] = {
         "framework": "lepton",
         "version": getattr(lepton, "__version__", "dev"),

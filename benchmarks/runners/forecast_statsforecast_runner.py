@@ -19,7 +19,9 @@ from forecast_common import run, timed
 MODELS = ("seasonal_naive", "auto_ets")
 
 
-def fit_forecast(train: pd.DataFrame, args: argparse.Namespace) -> tuple[pd.DataFrame, dict[str, Any]]:
+def fit_forecast(
+    train: pd.DataFrame, args: argparse.Namespace
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     import statsforecast
     from statsforecast import StatsForecast
     from statsforecast.models import AutoETS, SeasonalNaive
