@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from lepton.compute import make_executor
+from lepton.compute import Executor, InProcessExecutor, available_cores, make_executor
 from lepton.errors import LeptonError
 from lepton.learn.forecast.backtest import Backtest, backtest, plan_windows, run_chunk
 from lepton.learn.forecast.blocks import Array, ForecastBlock, levels_for, quantile_from_interval
@@ -42,6 +42,9 @@ if TYPE_CHECKING:
     from lepton.learn.automl import AutoML
 
 ENSEMBLE_ROUNDS = 25
+MIN_FAMILY_SECONDS = 0.5  # below this much budget left, no family starts (not even its probe)
+IN_PROCESS_SECONDS = 3.0  # a family this quick runs in this process, not on the pool
+POOL_START_SECONDS = 3.0  # starting workers and importing statsforecast in them
 PACKAGING_RESERVE = 0.1  # of the budget, at least 1.5 s: ensembling, calibration, packaging
 METRICS = ("mase", "smape", "rmse")
 
@@ -83,28 +86,23 @@ def fit_forecast(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, st
         forecaster_spec(name)  # a clear error for unknown names before anything runs
     _note_covariates(settings, families, notes)
     final_pass = not settings.known_covariates
-    executor = automl.executor or make_executor(automl.n_workers)
-    if executor.n_workers > 1:  # workers import statsforecast while the parent prepares
-        for _ in range(executor.n_workers):
-            executor.submit(warm_up)
+    pool = _Pool(automl)
     warm_up()
     search = ForecastSearch()
     results: list[Backtest] = []
     interrupted = False
     try:
         for name in families:
-            skip = _projected_overrun(
-                name,
-                series,
-                settings.horizon,
-                n_windows,
-                levels,
-                executor.n_workers,
-                search_deadline,
-            )
-            if skip:
-                notes.append(skip)
-                search.trials.append(ForecastTrial(name, False, 0.0, skip))
+            remaining = search_deadline - time.monotonic()
+            if remaining < MIN_FAMILY_SECONDS:
+                note = f"skipped {name}: the budget is spent"
+                notes.append(note)
+                search.trials.append(ForecastTrial(name, False, 0.0, note))
+                continue
+            plan = _plan_family(name, series, settings.horizon, n_windows, levels, pool, remaining)
+            if isinstance(plan, str):
+                notes.append(plan)
+                search.trials.append(ForecastTrial(name, False, 0.0, plan))
                 continue
             try:
                 result = backtest(
@@ -113,7 +111,7 @@ def fit_forecast(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, st
                     settings.horizon,
                     n_windows,
                     levels,
-                    executor=executor,
+                    executor=plan,
                     deadline=search_deadline,
                     final_pass=final_pass,
                 )
@@ -122,13 +120,12 @@ def fit_forecast(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, st
                 note = f"{name} did not finish its backtest within the budget; stopped the search"
                 notes.append(note)
                 search.trials.append(ForecastTrial(name, False, 0.0, note))
-                executor.shutdown(cancel=True)
+                pool.cancel()
                 break
             results.append(result)
             search.trials.append(ForecastTrial(name, True, result.seconds))
     finally:
-        if automl.executor is None and not interrupted:
-            executor.shutdown()
+        pool.close()
     if not results:
         raise LeptonError(
             f"no forecaster finished its backtest within the {budget:g} s budget; raise --time-limit"
@@ -231,19 +228,49 @@ def _note_covariates(settings: ForecastSettings, families: list[str], notes: lis
             )
 
 
-def _projected_overrun(
+class _Pool:
+    """The worker pool, started only when a family is worth spreading over processes."""
+
+    def __init__(self, automl: AutoML) -> None:
+        self.given = automl.executor
+        self.n_workers = automl.n_workers or available_cores()
+        self.executor: Executor | None = automl.executor
+        self.cancelled = False
+
+    def get(self) -> Executor:
+        if self.executor is None:
+            self.executor = make_executor(self.n_workers)
+            for _ in range(self.executor.n_workers):  # import statsforecast in every worker
+                self.executor.submit(warm_up)
+        return self.executor
+
+    def cancel(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(cancel=True)
+            self.cancelled = True
+
+    def close(self) -> None:
+        if self.executor is not None and self.given is None and not self.cancelled:
+            self.executor.shutdown()
+
+
+def _plan_family(
     name: str,
     series: SeriesSet,
     horizon: int,
     n_windows: int,
     levels: tuple[int, ...],
-    workers: int,
-    deadline: float,
-) -> str | None:
-    """Time one series; if the whole family would overrun the deadline, say so."""
+    pool: _Pool,
+    remaining: float,
+) -> Executor | str:
+    """Where a family's backtest runs (in process, or on the pool), or why it is skipped.
+
+    One series is timed through every window; the projection decides. Work that takes
+    a few seconds in this process is not worth a pool's start-up and per-task traffic.
+    """
     spec = forecaster_spec(name)
     if spec.build().is_global:
-        return None
+        return InProcessExecutor()  # one fit over all series, threaded inside LightGBM
     first = series.ids[0]
     probe = SeriesSet(
         series.frame[series.frame[ID] == first].reset_index(drop=True),
@@ -255,15 +282,25 @@ def _projected_overrun(
     cuts = [horizon * k for k in range(n_windows, 0, -1)]
     started = time.monotonic()
     run_chunk(name, probe, horizon, cuts, levels if spec.model_intervals else (), None)
-    per_series = time.monotonic() - started
-    projected = per_series * (n_windows + 1) / n_windows * len(series.ids) / max(1, workers)
-    remaining = deadline - time.monotonic()
-    if projected > remaining:
-        return (
-            f"skipped {name}: its backtest on {len(series.ids)} series would take about "
-            f"{projected:.0f} s, more than the {max(remaining, 0):.0f} s left"
-        )
-    return None
+    per_series = (time.monotonic() - started) * (n_windows + 1) / n_windows
+    serial = per_series * len(series.ids)
+    remaining -= time.monotonic() - started
+    if serial <= max(IN_PROCESS_SECONDS, 0.02 * remaining) or pool.n_workers <= 1:
+        if serial > remaining:
+            return _skip_note(name, len(series.ids), serial, remaining)
+        return InProcessExecutor()
+    starting = POOL_START_SECONDS if pool.executor is None else 0.0
+    parallel = serial / pool.n_workers + starting
+    if parallel > remaining:
+        return _skip_note(name, len(series.ids), parallel, remaining)
+    return pool.get()
+
+
+def _skip_note(name: str, n_series: int, projected: float, remaining: float) -> str:
+    return (
+        f"skipped {name}: its backtest on {n_series} series would take about "
+        f"{projected:.0f} s, more than the {max(remaining, 0):.0f} s left"
+    )
 
 
 def _metric(metric: str, truth: Array, mean: Array, scale: Array) -> float:
@@ -331,10 +368,7 @@ def _assemble(
     n_windows = len(chosen[0].windows)
     truths = [chosen[0].windows[w].truth for w in range(n_windows)]
     scales = [chosen[0].windows[w].scale for w in range(n_windows)]
-    means = [
-        sum(weights[r.family] * r.windows[w].forecast.mean for r in chosen)
-        for w in range(n_windows)
-    ]
+    means = [_blend(chosen, weights, w) for w in range(n_windows)]
     residuals = [scaled_residuals(t, m, s) for t, m, s in zip(truths, means, scales, strict=True)]
     conformal = calibrate(residuals, settings.quantiles)
     coverage = out_of_window_coverage(truths, means, scales, settings.quantiles)
@@ -400,6 +434,12 @@ def _assemble(
         },
     )
     return model, summary
+
+
+def _blend(chosen: list[Backtest], weights: dict[str, float], window: int) -> Array:
+    """The weighted ensemble's point forecast in one backtest window."""
+    parts = [weights[r.family] * r.windows[window].forecast.mean for r in chosen]
+    return np.asarray(np.sum(parts, axis=0), dtype=float)
 
 
 def _final(chosen: list[Backtest], weights: dict[str, float], series: SeriesSet) -> ForecastBlock:

@@ -14,6 +14,7 @@ at a time. Calendar fields, known covariates at ``t`` and static covariates ride
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, ClassVar
 
 import numpy as np
@@ -134,7 +135,7 @@ class GlobalGBMForecaster(Forecaster):
         bounds = [*starts.tolist(), len(frame)]
         target = frame[TARGET].to_numpy(dtype=float)
         known_all = frame[self.known_].to_numpy(dtype=float) if self.known_ else None
-        for begin, end in zip(bounds[:-1], bounds[1:], strict=True):
+        for begin, end in itertools.pairwise(bounds):
             values = target[begin:end]
             cal = {c: fields[c][begin:end] for c in self.calendar_}
             known = known_all[begin:end] if known_all is not None else np.empty((0, 0))
