@@ -187,7 +187,7 @@ def _default_families(series: SeriesSet, notes: list[str]) -> list[str]:
     """The default families, each also on log(y) when every value is positive."""
     names = forecaster_names(default=True)
     if bool((series.frame[TARGET] > 0).all()):
-        baselines = {"seasonal_naive", "drift"}
+        baselines = {"seasonal_naive", "naive", "drift"}
         logged = [f"{n}{LOG_SUFFIX}" for n in names if n not in baselines]
         notes.append("every value is positive: each model is also tried on log(y)")
         ordered = []

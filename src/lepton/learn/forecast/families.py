@@ -106,6 +106,17 @@ class SeasonalNaiveForecaster(LocalForecaster):
         return SeasonalNaive(season_length=season if length > season else 1)
 
 
+class NaiveForecaster(LocalForecaster):
+    """The last value, held flat: hard to beat when a level shifts or a trend turns."""
+
+    name = "naive"
+
+    def model(self, season: int, length: int) -> Any:
+        from statsforecast.models import Naive
+
+        return Naive()
+
+
 class DriftForecaster(LocalForecaster):
     """The last value plus the average step so far: the trend baseline."""
 
@@ -233,6 +244,7 @@ def _gbm() -> Forecaster:
 FORECASTERS: tuple[ForecasterSpec, ...] = (
     # the baselines' own intervals cost a scipy distribution per series; conformal is as good
     ForecasterSpec("seasonal_naive", SeasonalNaiveForecaster, 0, model_intervals=False),
+    ForecasterSpec("naive", NaiveForecaster, 1, model_intervals=False),
     ForecasterSpec("drift", DriftForecaster, 1, model_intervals=False),
     ForecasterSpec(
         "gbm_global", _gbm, 2, uses_known=True, uses_static=True, model_intervals=False, onnx=True
