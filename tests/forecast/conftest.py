@@ -22,7 +22,7 @@ from lepton.config import load_settings
 from lepton.data.catalog import DataCatalog
 from lepton.learn.training import train_dataset
 from lepton.store.project import Project
-from tests.serve.conftest import REPO_ROOT, Server, start_server
+from tests.serve.conftest import REPO_ROOT, Server, churn_frame, start_server
 
 OPTIONS = {"time_column": "ds", "horizon": 6, "id_column": "store"}
 FAMILIES = ["seasonal_naive", "drift"]
@@ -89,9 +89,11 @@ def fc(tmp_path_factory: pytest.TempPathFactory, one_worker: None) -> Iterator[F
     ref = DataCatalog(project).add_frame(frame, name="sales", target="y")[0].ref
     assert train_sales(project, ref) == 1
     assert train_sales(project, ref, seed=1) == 2
+    churn = DataCatalog(project).add_frame(churn_frame(200), name="churn", target="y")[0].ref
+    train_dataset(project, churn, time_limit=8, families=["linear"], n_folds=3)
     keys = {
         scope: project.metadata.create_api_key(f"test-{scope}", scopes=[scope])[0]
-        for scope in ("predict", "admin")
+        for scope in ("predict", "admin", "metrics")
     }
     yield ForecastProject(home, env, project, keys, frame, ref)
     project.close()
@@ -117,7 +119,8 @@ def deploy(fc: ForecastProject, fc_server: Server) -> Iterator[Deploy]:
         admin = fc_server.client(fc.keys["admin"])
         answer = admin.put(f"/v1/deployments/{name}", json={"model": model, **options})
         assert answer.status_code == 200, answer.text
-        names.append(name)
+        if name not in names:
+            names.append(name)
         return name
 
     yield make
