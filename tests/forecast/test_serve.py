@@ -112,7 +112,8 @@ def test_predict_and_forecast_point_at_each_other(
     assert on_forecast.status_code == 400
     assert f"/v1/deployments/{table}/predict" in on_forecast.json()["error"]["message"]
     actuals = client.post(
-        _url(table, "actuals"), json={"actuals": [{"series": "a", "time": "2024-03-01", "value": 1}]}
+        _url(table, "actuals"),
+        json={"actuals": [{"series": "a", "time": "2024-03-01", "value": 1}]},
     )
     assert actuals.status_code == 400 and "feedback" in actuals.json()["error"]["message"]
 
@@ -166,12 +167,8 @@ def test_forecasts_are_logged_per_series_and_step_and_actuals_label_them(
     assert list(mine["in_series"]) == ["a"] * 6 + ["b"] * 6
     assert list(mine["in_step"]) == [1, 2, 3, 4, 5, 6] * 2
     assert list(mine["in_time"]) == [f["ds"] for f in first["forecasts"]]
-    assert list(mine["out_prediction"]) == pytest.approx(
-        [f["mean"] for f in first["forecasts"]]
-    )
-    assert list(mine["out_q0.9"]) == pytest.approx(
-        [f["q0.9"] for f in first["forecasts"]]
-    )
+    assert list(mine["out_prediction"]) == pytest.approx([f["mean"] for f in first["forecasts"]])
+    assert list(mine["out_q0.9"]) == pytest.approx([f["q0.9"] for f in first["forecasts"]])
     labelled = fc.project.predictions.labelled(name)
     keyed = {(r.request_id, r.row): float(r.label) for r in labelled.itertuples()}
     assert keyed == {
@@ -201,5 +198,7 @@ def test_canary_and_shadow_versions_forecast_too(
     assert (mine[mine.role == "shadow"].version == 2).sum() == 18
     canary = deploy()
     deploy("sales@2", name=canary, canary_percent=50)
-    versions = {client.post(_url(canary), json={"series": ["a"]}).json()["version"] for _ in range(40)}
+    versions = {
+        client.post(_url(canary), json={"series": ["a"]}).json()["version"] for _ in range(40)
+    }
     assert versions == {1, 2}

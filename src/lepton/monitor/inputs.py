@@ -66,3 +66,38 @@ def image_checks(
         check_quality(statistics_schema(current), current),
         statistics,
     )
+
+
+def forecast_checks(
+    manifest: PackageManifest, reference: pd.DataFrame, current: pd.DataFrame
+) -> InputChecks:
+    """Forecasts: drift of the target level in the history sent vs the training target.
+
+    The log keeps, per forecast row, the mean target of the history its series was sent
+    with (``level``; empty when a stored series was named); that is compared with the
+    training rows' target. Quality covers the logged series ids and timestamps.
+    """
+    target = manifest.target
+    schema = [
+        {"name": "series", "kind": "categorical", "nullable": False},
+        {"name": "time", "kind": "datetime", "nullable": False},
+    ]
+    quality = check_quality(schema, current)
+    levels = (
+        pd.to_numeric(current["level"], errors="coerce").dropna()
+        if "level" in current.columns
+        else pd.Series(dtype=float)
+    )
+    baseline = (
+        pd.DataFrame({"level": pd.to_numeric(reference[target], errors="coerce").dropna()})
+        if target in reference.columns
+        else pd.DataFrame({"level": pd.Series(dtype=float)})
+    )
+    drift = None
+    if len(levels) and len(baseline):
+        drift = detect_drift(
+            baseline.reset_index(drop=True),
+            pd.DataFrame({"level": levels.to_numpy()}),
+            kinds={"level": "numeric"},
+        )
+    return InputChecks(drift, quality, baseline)

@@ -65,6 +65,12 @@ class ActualsResult:
         }
 
 
+def is_actuals(frame: pd.DataFrame) -> bool:
+    """Forecast actuals (``series, time, value``) rather than request_id-keyed feedback?"""
+    columns = set(map(str, frame.columns))
+    return "request_id" not in columns and {"series", "time", "value"} <= columns
+
+
 def canonical_times(values: pd.Series | list[Any], *, field: str = "time") -> pd.Series:
     """Timestamps as the ISO strings forecasts are answered and logged with (naive UTC).
 
@@ -79,9 +85,7 @@ def canonical_times(values: pd.Series | list[Any], *, field: str = "time") -> pd
         raise DataError(f"{field}: not timestamps ({exc})", field=field) from exc
     bad = parsed.isna() & raw.notna()
     if bad.any():
-        raise DataError(
-            f"{field}: {raw[bad].iloc[0]!r} is not a timestamp", field=field
-        )
+        raise DataError(f"{field}: {raw[bad].iloc[0]!r} is not a timestamp", field=field)
     naive = parsed.dt.tz_localize(None)
     return naive.map(lambda t: t.isoformat() if pd.notna(t) else None).astype(object)
 
@@ -244,7 +248,8 @@ class PredictionStore:
         hit = set(zip(matched["series"], matched["time"], strict=True))
         is_known = [k in hit for k in zip(frame["series"], frame["time"], strict=True)]
         unknown = frame.loc[[not k for k in is_known], ["series", "time"]]
-        result = ActualsResult(int(sum(is_known)), 0, 0, unknown.to_dict(orient="records"))
+        missed = [{"series": str(a), "time": str(b)} for a, b in unknown.itertuples(index=False)]
+        result = ActualsResult(int(sum(is_known)), 0, 0, missed)
         if len(matched):
             labels = pd.DataFrame(
                 {

@@ -111,8 +111,7 @@ class ForecastCodec(Codec):
         future = self._rows(body.get("future"), "future", self._future_columns())
         if series is None and history is None:
             raise RequestError(
-                'name stored series {"series": ["id", …]} or send their recent '
-                '{"history": [rows]}',
+                'name stored series {"series": ["id", …]} or send their recent {"history": [rows]}',
                 field="series",
             )
         if series is not None and history is not None:
@@ -129,9 +128,7 @@ class ForecastCodec(Codec):
                         row=i,
                     )
         if future is not None and not self.known_covariates:
-            raise RequestError(
-                "this model uses no known covariates: drop 'future'", field="future"
-            )
+            raise RequestError("this model uses no known covariates: drop 'future'", field="future")
         return [{"series": series, "history": history, "future": future, "horizon": horizon}]
 
     def _horizon(self, value: Any) -> int:
@@ -186,9 +183,7 @@ class ForecastCodec(Codec):
             )
         for i, row in enumerate(value):
             if not isinstance(row, dict):
-                raise RequestError(
-                    f"each {name} row is an object", field=f"{name}[{i}]", row=i
-                )
+                raise RequestError(f"each {name} row is an object", field=f"{name}[{i}]", row=i)
             for column in required:
                 if row.get(column) is None and not (column == self.target and column in row):
                     raise RequestError(
