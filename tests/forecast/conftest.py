@@ -8,6 +8,8 @@ session (packages are immutable); every test makes deployments of its own with
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,14 +31,20 @@ FAMILIES = ["seasonal_naive", "drift"]
 STORES = {"a": 10.0, "b": 50.0, "c": 100.0}
 
 
+def sales_value(store: str, day: int, noise: float = 0.0) -> float:
+    """The noise-free pattern of ``store`` on day ``day`` (0 = 2024-01-01), plus ``noise``."""
+    base = STORES[store]
+    return float(base + 0.1 * base * np.sin(2 * np.pi * day / 7) + noise)
+
+
 def sales_frame(days: int = 60, seed: int = 0, start: str = "2024-01-01") -> pd.DataFrame:
     """Weekly-seasonal daily sales of three stores of different sizes."""
     rng = np.random.default_rng(seed)
     rows = []
     for store, base in STORES.items():
         for i, ds in enumerate(pd.date_range(start, periods=days, freq="D")):
-            value = base + 0.1 * base * np.sin(2 * np.pi * i / 7) + rng.normal(0, 0.02 * base)
-            rows.append({"store": store, "ds": ds, "y": float(value)})
+            value = sales_value(store, i, rng.normal(0, 0.02 * base))
+            rows.append({"store": store, "ds": ds, "y": value})
     return pd.DataFrame(rows)
 
 
@@ -57,6 +65,15 @@ class ForecastProject:
     keys: dict[str, str]
     frame: pd.DataFrame
     dataset: str
+
+    def lepton(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "lepton", *args],
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
 
 def train_sales(project: Project, ref: str, **extra: object) -> int:

@@ -119,12 +119,12 @@ def forecast_performance(
         drift = residual_drift(loaded.residuals, live)
     over_time: list[dict[str, Any]] = []
     frame = labelled.assign(bucket=labelled["ts"].dt.floor(bucket))
-    for (ts, version), group in frame.groupby(["bucket", "version"]):
-        metrics, _ = score(group, versions[int(str(version))])
+    for (ts, key), group in frame.groupby(["bucket", "version"]):
+        number = int(str(key))
+        metrics, _ = score(group, versions[number])
         for metric, value in metrics.items():
             over_time.append(
-                {"ts": ts, "version": int(str(version)), "metric": metric, "value": value}
-                | {"n": len(group)}
+                {"ts": ts, "version": number, "metric": metric, "value": value, "n": len(group)}
             )
     return LivePerformance(
         pd.DataFrame(rows, columns=COLUMNS), pd.DataFrame(over_time, columns=OVER_TIME), drift

@@ -74,6 +74,7 @@ class PredictionLog:
         self._errors: list[tuple[str, float, int]] = []  # (deployment, ts, status)
         self._rows = 0
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="lepton-predlog", daemon=True)
@@ -94,7 +95,16 @@ class PredictionLog:
             self._errors.append((deployment, time.time(), status))
 
     def flush(self) -> int:
-        """Write everything buffered now; returns the number of rows written."""
+        """Write everything buffered now; returns the number of rows written.
+
+        Flushes run one at a time: a caller (feedback, actuals) that flushes while the
+        flusher thread is writing waits for that write, so whatever was appended before
+        the call is on disk when it returns.
+        """
+        with self._flushing:
+            return self._flush()
+
+    def _flush(self) -> int:
         with self._lock:
             items, self._buffer, self._rows = self._buffer, [], 0
             errors, self._errors = self._errors, []

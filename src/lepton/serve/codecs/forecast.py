@@ -223,6 +223,9 @@ class ForecastCodec(Codec):
     ) -> tuple[Records, NDArray[np.float64]]:
         """One logged row per (series, step): series id, target time, step, history level."""
         levels = self._levels(request)
+        if not self.id_column and len(levels) == 1:  # one series: whatever the model calls it
+            only = next(iter(levels.values()))
+            levels = {row["series"]: only for row in answer}
         records = [
             {
                 "series": row["series"],
