@@ -4,6 +4,7 @@ alert rules on them, and actuals through ``lepton feedback``."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,13 @@ def _send_actuals(
     assert answer.status_code == 200, answer.text
     result: dict[str, Any] = answer.json()
     return result
+
+
+def _wait_for_log(fc: ForecastProject, name: str, rows: int) -> None:
+    """Offline feedback reads the log on disk: wait for the server's next flush."""
+    deadline = time.monotonic() + 30
+    while len(fc.project.predictions.predictions(name)) < rows and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def _true_actuals(forecasts: list[dict[str, Any]], shift: float = 0.0) -> list[dict[str, Any]]:
@@ -173,6 +181,7 @@ def test_feedback_cli_takes_actuals_for_a_forecast_deployment(
 ) -> None:
     name = deploy()
     answer = _forecast(fc, fc_server, name, series=["b"])
+    _wait_for_log(fc, name, 6)
     actuals = pd.DataFrame(_true_actuals(answer["forecasts"][:2]))
     unknown = pd.DataFrame([{"series": "b", "time": "2030-01-01", "value": 5.0}])
     path = tmp_path / "actuals.csv"
@@ -197,6 +206,7 @@ def test_api_feedback_takes_actuals(
 
     name = deploy()
     answer = _forecast(fc, fc_server, name, series=["a"])
+    _wait_for_log(fc, name, 6)
     for key in ("LEPTON_STORE_URL", "LEPTON_ARTIFACTS_URL", "LEPTON_CONFIG"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("LEPTON_HOME", fc.env["LEPTON_HOME"])
