@@ -185,8 +185,13 @@ def retrain_command(
             time_limit=time_limit,
             seed=seed,
         )
-    basis = decision.basis or f"a fresh holdout ({decision.holdout_rows} rows)"
-    table = Table(title=f"Champion vs challenger on {basis}")
+    if decision.basis:  # forecasts: backtests, not a holdout
+        console.print(f"champion vs challenger on {decision.basis}", highlight=False)
+        table = Table(title="Champion vs challenger")
+    else:
+        table = Table(
+            title=f"Champion vs challenger on a fresh holdout ({decision.holdout_rows} rows)"
+        )
     for col in ("model", "version", decision.metric):
         table.add_column(col)
     table.add_row("champion", str(decision.champion), f"{decision.champion_score:.5f}")
