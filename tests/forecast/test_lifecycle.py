@@ -44,7 +44,9 @@ def test_retrain_appends_the_actuals_and_ships_a_challenger_that_wins(
     actuals = _forecast_and_report(fc, fc_server, name)
     decision = retrain(fc.project, name, margin=-1e9, time_limit=10)  # any challenger wins
     assert decision.metric == "mase" and decision.shipped == "canary"
-    champion = read_manifest(package_folder(fc.project, fc.project.metadata.get_model_version("sales", 1)))
+    champion = read_manifest(
+        package_folder(fc.project, fc.project.metadata.get_model_version("sales", 1))
+    )
     assert decision.champion_score == pytest.approx(
         champion.extra["forecast"]["backtest"]["mean"]["mase"]
     )
@@ -53,7 +55,9 @@ def test_retrain_appends_the_actuals_and_ships_a_challenger_that_wins(
     assert decision.challenger_score == pytest.approx(
         challenger.extra["forecast"]["backtest"]["mean"]["mase"]
     )
-    assert decision.improvement == pytest.approx(decision.champion_score - decision.challenger_score)
+    assert decision.improvement == pytest.approx(
+        decision.champion_score - decision.challenger_score
+    )
     # the new dataset is the training data plus one row per actual, in time/id/target form
     data = DataCatalog(fc.project).get(decision.dataset).to_pandas()
     assert len(data) == len(fc.frame) + 18 == decision.training_rows

@@ -50,7 +50,7 @@ def _wait_for_log(fc: ForecastProject, name: str, rows: int) -> None:
 
 
 def _true_actuals(forecasts: list[dict[str, Any]], shift: float = 0.0) -> list[dict[str, Any]]:
-    """What really happened: the noise-free pattern, plus ``shift`` × the store's size."""
+    """What really happened: the noise-free pattern, plus ``shift`` times the store's size."""
     out = []
     for f in forecasts:
         day = (pd.Timestamp(f["ds"]) - START).days

@@ -13,7 +13,7 @@ spread chunks over ``lepton.compute`` workers; global families fit once on all s
 from __future__ import annotations
 
 import warnings
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
@@ -24,29 +24,10 @@ import pandas as pd
 
 from lepton.errors import LeptonError
 from lepton.learn.forecast.blocks import Array, ForecastBlock
+from lepton.learn.forecast.forecaster import Forecaster
 from lepton.learn.forecast.series import ID, TARGET, SeriesSet
 
-
-class Forecaster(ABC):
-    """Fit on series, forecast ``horizon`` steps past the end of each given history."""
-
-    name: ClassVar[str]
-    is_global: ClassVar[bool] = False
-
-    def fit(self, series: SeriesSet, horizon: int) -> Forecaster:
-        """Learn what carries over between histories (global models); local ones refit per call."""
-        self.season_ = series.season
-        return self
-
-    @abstractmethod
-    def predict(
-        self,
-        history: SeriesSet,
-        horizon: int,
-        future: pd.DataFrame | None,
-        levels: tuple[int, ...],
-    ) -> ForecastBlock:
-        """Forecasts for every series of ``history``; ``future`` holds known covariates."""
+__all__ = ["Forecaster", "ForecasterSpec", "forecaster_names", "forecaster_spec"]
 
 
 class LocalForecaster(Forecaster):

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from lepton.learn.forecast.blocks import Array, ForecastBlock
-from lepton.learn.forecast.families import Forecaster
+from lepton.learn.forecast.forecaster import Forecaster
 from lepton.learn.forecast.metrics import naive_scale
 from lepton.learn.forecast.series import ID, TARGET, TIME, SeriesSet
 
