@@ -28,6 +28,8 @@ from lepton.learn.text_plan import plan_text
 from lepton.runtime.kinds import get_kind, infer_kind, kind_for_task
 
 if TYPE_CHECKING:
+    from lepton.learn.forecast.automl import ForecastSearch
+    from lepton.learn.forecast.model import ForecastModel
     from lepton.learn.vision.model import ImageModel
 
 MAX_ENSEMBLE_CANDIDATES = 20
@@ -57,7 +59,9 @@ MIN_TRAIN_ROWS = 10  # below this, cross-validated scores mean nothing
 class AutoML:
     """Finds the most accurate model the time budget allows for one target column."""
 
-    model_: TrainedModel | ImageModel
+    model_: TrainedModel | ImageModel | ForecastModel
+    search_: SearchResult | ForecastSearch
+    backtest_: dict[str, Any]  # forecasts: the backtest summary
     validation_how_: str | None = None  # set when validation is not k-fold CV (images)
 
     def __init__(

@@ -323,8 +323,8 @@ def _assemble(
     n_windows = len(chosen[0].windows)
     truths = [chosen[0].windows[w].truth for w in range(n_windows)]
     scales = [chosen[0].windows[w].scale for w in range(n_windows)]
-    means = [
-        sum(weights[r.family] * r.windows[w].forecast.mean for r in chosen)
+    means: list[Array] = [
+        np.asarray(sum(weights[r.family] * r.windows[w].forecast.mean for r in chosen), float)
         for w in range(n_windows)
     ]
     residuals = [scaled_residuals(t, m, s) for t, m, s in zip(truths, means, scales, strict=True)]

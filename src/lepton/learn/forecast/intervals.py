@@ -9,7 +9,7 @@ offsets calibrated on the other windows only, so the reported coverage is out of
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,7 +79,7 @@ def out_of_window_coverage(
 
 
 def model_coverage(
-    truths: list[Array], bounds: list[Mapping[float, Array]], quantiles: tuple[float, ...]
+    truths: list[Array], bounds: Sequence[Mapping[float, Array]], quantiles: tuple[float, ...]
 ) -> dict[str, float]:
     """Coverage of a family's own intervals over the backtest windows."""
     out: dict[str, list[float]] = {}
