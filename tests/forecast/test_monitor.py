@@ -134,8 +134,12 @@ def test_biased_forecasts_show_as_residual_drift_and_fire_alerts(
     )
     parsed, _ = load_rules(load_settings({**fc.env, "LEPTON_CONFIG": str(config)}))
     assert [r.kind for r in parsed] == ["metric_above", "residual_drift"]
-    done = fc.lepton("monitor", name, "--window", "all", LEPTON_CONFIG=str(config))
+    report = tmp_path / "report.html"
+    done = fc.lepton(
+        "monitor", name, "--window", "all", "--html", str(report), LEPTON_CONFIG=str(config)
+    )
     assert done.returncode == 0, done.stderr
+    assert "Metrics over time" in report.read_text()
     assert "mase high" in done.stdout and "residuals" in done.stdout and "ALERT" in done.stdout
     assert "coverage_80" in done.stdout and "residual drift" in done.stdout
 

@@ -188,12 +188,14 @@ def write_report(summary: MonitorSummary, data: MonitorData, path: Path) -> Path
     """The HTML report with plots for a summary."""
     from lepton.monitor.report import render_html
 
-    if summary.drift is None or summary.quality is None:
+    if summary.quality is None:
         raise DataError(f"no traffic logged for {summary.deployment!r} in {summary.window}")
+    # no comparable inputs (forecasts of stored series send no history): an empty drift table
+    drift = summary.drift or DriftReport([], 0.0, False, len(data.reference), len(data.current))
     return render_html(
         path,
         title=f"{summary.deployment} — {summary.model} v{summary.primary_version}, {summary.window}",
-        drift=summary.drift,
+        drift=drift,
         quality=summary.quality,
         reference=data.reference,
         current=data.current,
