@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from lepton.optimize import OptimizeOutcome
     from lepton.serve.deployments import DeploymentSpec
     from lepton.serve.embedded import Server
-    from lepton.store.predictions import FeedbackResult
+    from lepton.store.predictions import ActualsResult, FeedbackResult
 
 _projects: dict[tuple[str, str, str], Project] = {}
 
@@ -273,14 +273,21 @@ def serve(
     return Server.start(project(), host=host, port=port, poll_seconds=poll_seconds, log=log)
 
 
-def feedback(deployment: str, labels: pd.DataFrame | str | Path) -> FeedbackResult:
-    """``lepton feedback``: attach ground truth to logged predictions by ``request_id``."""
+def feedback(deployment: str, labels: pd.DataFrame | str | Path) -> FeedbackResult | ActualsResult:
+    """``lepton feedback``: attach ground truth to logged predictions by ``request_id``.
+
+    Forecasts: a table of actuals (``series, time, value``) labels every logged forecast
+    of that series for that timestamp; unmatched ones come back in ``unknown``.
+    """
     from lepton.data.sources import read_source
     from lepton.serve.deployments import get_spec
+    from lepton.store.predictions import is_actuals
 
     proj = project()
     get_spec(proj, deployment)
     frame = labels if isinstance(labels, pd.DataFrame) else read_source(labels).frame
+    if is_actuals(frame):
+        return proj.predictions.add_actuals(deployment, frame)
     return proj.predictions.add_feedback(deployment, frame)
 
 

@@ -348,8 +348,19 @@ def predict_command(
     key: str | None = typer.Option(
         None, "--key", envvar="LEPTON_API_KEY", help="API key for --remote (or LEPTON_API_KEY)"
     ),
+    horizon: int | None = typer.Option(
+        None, "--horizon", help="forecast: steps ahead (default: the trained horizon)"
+    ),
+    future: Path | None = typer.Option(
+        None, "--future", help="forecast: known covariates for the forecast steps (file)"
+    ),
 ) -> None:
-    """Score a file with a registered model (or a remote deployment); writes predictions."""
+    """Score a file with a registered model (or a remote deployment); writes predictions.
+
+    Forecasters take a file of recent history rows (time, series id, target, known
+    covariates; stored series too) and write one row per series and step: the mean and
+    each quantile.
+    """
     from lepton.data.sources import read_source
 
     suffix = output.suffix.lower()
@@ -361,6 +372,8 @@ def predict_command(
         root = source.scratch or source.path
         frame["image"] = [str(root / p) for p in frame["image"]]
     out = frame.copy()
+    if remote and (horizon is not None or future is not None):
+        raise DataError("--horizon/--future forecast locally; drop --remote (or POST /forecast)")
     if remote:
         from lepton.serve.client import Client
 
@@ -373,17 +386,25 @@ def predict_command(
         for column in scored.columns:
             out[column] = scored[column].to_numpy()
     else:
+        from lepton.runtime.forecasting import forecaster_of
         from lepton.runtime.loader import load_predictor
         from lepton.store.project import Project
 
         predictor, record = load_predictor(Project.open(), model)
         origin = f"{record.name}@{record.version}"
-        target = predictor.manifest.target
-        out[f"{target}_predicted"] = predictor.predict(frame).to_numpy()
-        if predictor.task != "regression":
-            proba = predictor.predict_proba(frame)
-            for label in proba.columns:
-                out[f"p_{label}"] = proba[label].to_numpy()
+        forecaster = forecaster_of(predictor)
+        if forecaster is None and (horizon is not None or future is not None):
+            raise DataError(f"--horizon and --future are for forecasters; {origin} is not one")
+        if forecaster is not None:
+            later = read_source(future).frame if future is not None else None
+            out = forecaster.forecast(frame, horizon=horizon, future=later)
+        else:
+            target = predictor.manifest.target
+            out[f"{target}_predicted"] = predictor.predict(frame).to_numpy()
+            if predictor.task != "regression":
+                proba = predictor.predict_proba(frame)
+                for label in proba.columns:
+                    out[f"p_{label}"] = proba[label].to_numpy()
     tmp = output.with_name(f".{output.name}.tmp")
     if suffix == ".csv":
         out.to_csv(tmp, index=False)

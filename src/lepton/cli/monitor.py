@@ -81,12 +81,18 @@ def print_summary(summary: Any) -> None:
         console.print(
             f"prediction drift: {'[red]yes[/]' if p.drifted else 'no'} ({p.test} {p.statistic:.4f})"
         )
+    if summary.residual_drift is not None:
+        r = summary.residual_drift
+        console.print(
+            f"forecast residual drift (live vs backtest scaled residuals): "
+            f"{'[red]yes[/]' if r.drifted else 'no'} ({r.test} {r.statistic:.4f})"
+        )
     if summary.quality is not None and summary.quality.issues:
         for issue in summary.quality.issues:
             console.print(f"[yellow]data quality:[/] {issue}")
     if not summary.performance.empty:
         table = Table(title=f"Live performance ({head['labelled_rows']} labelled rows)")
-        for col in ("version", "metric", "live", "training", "change", "n"):
+        for col in ("version", "metric", "live", "training/backtest", "change", "n"):
             table.add_column(col)
         for row in summary.performance.itertuples():
             table.add_row(
@@ -111,16 +117,36 @@ def _alerts(project: Any, summary: Any) -> list[Any]:
 
 def feedback_command(
     name: str = typer.Argument(..., help="deployment name"),
-    labels: Path = typer.Argument(..., help="CSV/Parquet/JSONL with request_id, [row,] label"),
+    labels: Path = typer.Argument(
+        ...,
+        help="CSV/Parquet/JSONL with request_id, [row,] label; forecasts: series, time, value",
+    ),
 ) -> None:
-    """Attach ground truth to logged predictions by request_id (idempotent)."""
+    """Attach ground truth to logged predictions by request_id (idempotent).
+
+    For a forecast deployment the file may instead hold actuals (series, time, value):
+    each labels every logged forecast of that series for that timestamp.
+    """
     from lepton.data.sources import read_source
     from lepton.serve.deployments import get_spec
+    from lepton.store.predictions import is_actuals
     from lepton.store.project import Project
 
     project = Project.open()
     get_spec(project, name)
     frame = read_source(labels).frame
+    if is_actuals(frame):
+        actuals = project.predictions.add_actuals(name, frame)
+        console.print(
+            f"actuals for {name}: {actuals.accepted} matched logged forecasts "
+            f"({actuals.forecasts} forecast rows labelled, {actuals.updated} updated), "
+            f"{len(actuals.unknown)} unknown"
+        )
+        if actuals.unknown:
+            shown = ", ".join(f"{u['series']}@{u['time']}" for u in actuals.unknown[:10])
+            more = " …" if len(actuals.unknown) > 10 else ""
+            console.print(f"[yellow]unknown (no logged forecast):[/] {shown}{more}")
+        return
     result = project.predictions.add_feedback(name, frame)
     console.print(
         f"feedback for {name}: {result.accepted} new, {result.updated} updated, "
@@ -159,7 +185,13 @@ def retrain_command(
             time_limit=time_limit,
             seed=seed,
         )
-    table = Table(title=f"Champion vs challenger on a fresh holdout ({decision.holdout_rows} rows)")
+    if decision.basis:  # forecasts: backtests, not a holdout
+        console.print(f"champion vs challenger on {decision.basis}", highlight=False)
+        table = Table(title="Champion vs challenger")
+    else:
+        table = Table(
+            title=f"Champion vs challenger on a fresh holdout ({decision.holdout_rows} rows)"
+        )
     for col in ("model", "version", decision.metric):
         table.add_column(col)
     table.add_row("champion", str(decision.champion), f"{decision.champion_score:.5f}")

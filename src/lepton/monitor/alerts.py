@@ -7,11 +7,20 @@ Rules live in ``lepton.toml``::
 
     [[lepton.alerts]]
     name = "inputs drifted"
-    kind = "dataset_drift"            # dataset_drift | prediction_drift | metric_below |
-                                      # metric_above | latency_p99_above | error_rate_above
+    kind = "dataset_drift"            # dataset_drift | prediction_drift | residual_drift |
+                                      # metric_below | metric_above | latency_p99_above |
+                                      # error_rate_above
     deployment = "adult"              # optional: default every deployment
     metric = "accuracy"               # metric_below / metric_above only
     threshold = 0.8
+
+Metrics are the live ones ``lepton monitor`` shows for the primary version: the task's
+metrics (accuracy, roc_auc, rmse, …) and, for forecasts, ``mase`` (scaled by each series'
+training naive error), ``coverage_<level>`` (e.g. ``coverage_80`` for the 0.1 to 0.9
+interval) and ``residual_mean`` (mean scaled residual: the bias). E.g.
+``kind = "metric_above", metric = "mase", threshold = 1.2`` or
+``kind = "metric_below", metric = "coverage_80", threshold = 0.7``. ``residual_drift``
+fires when the live scaled residuals of a forecaster drift from its backtest's.
 
 A fired alert is stored in the metadata store, written to the log and sent to the
 webhook; a failed delivery is recorded as undelivered rather than lost.
@@ -36,6 +45,7 @@ log = logging.getLogger("lepton.monitor.alerts")
 KINDS = (
     "dataset_drift",
     "prediction_drift",
+    "residual_drift",
     "metric_below",
     "metric_above",
     "latency_p99_above",
@@ -76,7 +86,10 @@ def load_rules(settings: Settings) -> tuple[list[AlertRule], str | None]:
             raise ConfigError(
                 f"{settings.config_file}: alert #{i + 1} has kind {kind!r}; choose {', '.join(KINDS)}"
             )
-        if kind not in ("dataset_drift", "prediction_drift") and "threshold" not in raw:
+        if (
+            kind not in ("dataset_drift", "prediction_drift", "residual_drift")
+            and "threshold" not in raw
+        ):
             raise ConfigError(f"{settings.config_file}: alert #{i + 1} ({kind}) needs a threshold")
         if kind.startswith("metric_") and "metric" not in raw:
             raise ConfigError(f"{settings.config_file}: alert #{i + 1} ({kind}) needs a metric")
@@ -115,6 +128,8 @@ def _check(rule: AlertRule, s: MonitorSummary) -> tuple[float | None, str] | Non
         )
     if rule.kind == "prediction_drift" and s.prediction_drift and s.prediction_drift.drifted:
         return s.prediction_drift.statistic, f"prediction drift ({s.prediction_drift.test})"
+    if rule.kind == "residual_drift" and s.residual_drift and s.residual_drift.drifted:
+        return s.residual_drift.statistic, f"forecast residual drift ({s.residual_drift.test})"
     p99 = s.latency_p99_ms
     if rule.kind == "latency_p99_above" and p99 is not None and t is not None and p99 > t:
         return s.latency_p99_ms, f"p99 latency {s.latency_p99_ms:.1f} ms > {t:g} ms"

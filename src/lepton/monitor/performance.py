@@ -7,6 +7,7 @@ to the metrics measured at training time so a decay is visible as a difference.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,32 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from lepton.learn.metrics import report
+from lepton.monitor.drift import FeatureDrift
+from lepton.runtime.manifest import PackageManifest
+from lepton.store.project import Project
+
+COLUMNS = ["version", "metric", "live", "n", "training", "change"]
+OVER_TIME = ["ts", "version", "metric", "value", "n"]
+
+
+@dataclass
+class LivePerformance:
+    """What a kind's ``live_performance`` part measures from labelled traffic."""
+
+    metrics: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=COLUMNS))
+    over_time: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=OVER_TIME))
+    residual_drift: FeatureDrift | None = None  # forecasts: live vs backtest errors
+
+
+def labelled_performance(
+    project: Project, model: str, manifest: PackageManifest, labelled: pd.DataFrame, bucket: str
+) -> LivePerformance:
+    """Tables, texts, images: the task's metrics on predictions that have feedback."""
+    labels = manifest.labels
+    return LivePerformance(
+        live_metrics(labelled, manifest.task, labels, training=training_metrics(manifest.metrics)),
+        metrics_over_time(labelled, manifest.task, labels, bucket=bucket),
+    )
 
 
 def _scores(task: str, labels: list[Any], frame: pd.DataFrame) -> dict[str, float]:

@@ -25,6 +25,8 @@ from lepton.errors import DataError
 from lepton.learn.evaluation import evaluate
 from lepton.learn.metrics import get_metric
 from lepton.learn.training import train_dataset
+from lepton.monitor.forecasting import backtest_figures
+from lepton.runtime.kinds import get_kind
 from lepton.runtime.loader import load_predictor, package_folder
 from lepton.runtime.manifest import read_manifest
 from lepton.serve.deployments import deploy, get_spec, promote
@@ -49,6 +51,7 @@ class RetrainDecision:
     training_rows: int
     dataset: str
     run_id: str
+    basis: str = ""  # what the scores were measured on, when not a fresh holdout
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -66,6 +69,37 @@ def retrain(
     seed: int = 0,
     on_event: Any = None,
 ) -> RetrainDecision:
+    """Retrain the deployment's model the way its kind declares (``retrainer``)."""
+    spec = get_spec(project, deployment)
+    champion = project.metadata.get_model_version(spec.model, spec.primary)
+    kind = read_manifest(package_folder(project, champion)).kind
+    decision: RetrainDecision = get_kind(kind).entry("retrainer")(
+        project,
+        deployment,
+        margin=margin,
+        holdout_share=holdout_share,
+        canary_percent=canary_percent,
+        promote_after=promote_after,
+        time_limit=time_limit,
+        seed=seed,
+        on_event=on_event,
+    )
+    return decision
+
+
+def retrain_labelled(
+    project: Project,
+    deployment: str,
+    *,
+    margin: float = 0.002,
+    holdout_share: float = 0.3,
+    canary_percent: float = 10.0,
+    promote_after: float | None = None,
+    time_limit: float | None = None,
+    seed: int = 0,
+    on_event: Any = None,
+) -> RetrainDecision:
+    """Tables, texts, images: reference + labelled live rows; scored on a fresh holdout."""
     spec = get_spec(project, deployment)
     champion = project.metadata.get_model_version(spec.model, spec.primary)
     manifest = read_manifest(package_folder(project, champion))
@@ -114,21 +148,16 @@ def retrain(
         if metric.greater_is_better
         else champion_score - challenger_score
     )
-    shipped = "kept champion"
-    if improvement > margin:
-        deploy(
-            project,
-            f"{spec.model}@{outcome.version.version}",
-            name=deployment,
-            canary_percent=canary_percent,
-        )
-        shipped = "canary"
-        if promote_after is not None:
-            time.sleep(promote_after)
-            current = get_spec(project, deployment)
-            if outcome.version.version in [r.version for r in current.routes]:
-                promote(project, deployment, outcome.version.version)
-                shipped = "promoted"
+    shipped = _ship(
+        project,
+        deployment,
+        spec.model,
+        outcome.version.version,
+        improvement=improvement,
+        margin=margin,
+        canary_percent=canary_percent,
+        promote_after=promote_after,
+    )
     run = project.metadata.start_run(
         "retrain",
         params={
@@ -158,6 +187,191 @@ def retrain(
     )
     project.metadata.finish_run(run.id, status="finished", metrics=decision.to_json())
     return decision
+
+
+def _ship(
+    project: Project,
+    deployment: str,
+    model: str,
+    version: int,
+    *,
+    improvement: float,
+    margin: float,
+    canary_percent: float,
+    promote_after: float | None,
+) -> str:
+    """Deploy a challenger that won by ``margin`` as a canary (and promote it if asked)."""
+    if improvement <= margin:
+        return "kept champion"
+    deploy(project, f"{model}@{version}", name=deployment, canary_percent=canary_percent)
+    if promote_after is None:
+        return "canary"
+    time.sleep(promote_after)
+    current = get_spec(project, deployment)
+    if version in [r.version for r in current.routes]:
+        promote(project, deployment, version)
+        return "promoted"
+    return "canary"
+
+
+def retrain_forecast(
+    project: Project,
+    deployment: str,
+    *,
+    margin: float = 0.002,
+    holdout_share: float = 0.3,
+    canary_percent: float = 10.0,
+    promote_after: float | None = None,
+    time_limit: float | None = None,
+    seed: int = 0,
+    on_event: Any = None,
+) -> RetrainDecision:
+    """Forecasts: append the actuals sent back to the training series and retrain.
+
+    The actuals (every labelled forecast's series, timestamp and value, once each) become
+    rows of time/id/target after the champion's training data; AutoML runs with the
+    champion's forecasting options. Champion and challenger are compared on their
+    backtest MASE (lower is better): the challenger's backtest covers the newest windows,
+    i.e. the actuals themselves. ``holdout_share`` does not apply (a backtest holds out
+    the last windows of every series).
+    """
+    spec = get_spec(project, deployment)
+    champion = project.metadata.get_model_version(spec.model, spec.primary)
+    manifest = read_manifest(package_folder(project, champion))
+    target = manifest.target
+    params = project.metadata.get_run(champion.run_id).params if champion.run_id else {}
+    settings = dict(manifest.extra.get("forecast") or {})
+    options = dict(params.get("options") or {}) or {
+        k: settings[k]
+        for k in (
+            "time_column",
+            "horizon",
+            "id_column",
+            "known_covariates",
+            "static_covariates",
+            "quantiles",
+            "n_windows",
+            "season_length",
+        )
+        if settings.get(k) not in (None, [])
+    }
+    time_column, id_column = str(options["time_column"]), options.get("id_column")
+    catalog = DataCatalog(project)
+    reference = catalog.get(str(manifest.lineage["dataset"]))
+    history = reference.to_pandas()
+    actuals = _actuals(project, deployment)
+    if settings.get("known_covariates"):
+        raise DataError(
+            f"{spec.model} uses known covariates {settings['known_covariates']}; actuals carry "
+            "no covariate values, so retrain it with `lepton train` on an updated dataset"
+        )
+    new = pd.DataFrame(
+        {time_column: pd.to_datetime(actuals["time"]).to_numpy(), target: actuals["value"]}
+    )
+    if id_column:
+        new.insert(0, str(id_column), actuals["series"].to_numpy())
+        statics = [c for c in settings.get("static_covariates") or [] if c in history.columns]
+        if statics:
+            known = history.copy()
+            known[str(id_column)] = known[str(id_column)].astype(str)
+            per_series = known.groupby(str(id_column))[statics].first().reset_index()
+            new = new.merge(per_series, on=str(id_column), how="left")
+    history = history.assign(**{time_column: pd.to_datetime(history[time_column])})
+    keys = [c for c in (id_column, time_column) if c]
+    key = history[keys].astype(str).agg("|".join, axis=1) if keys else None
+    fresh = (
+        new[~new[keys].astype(str).agg("|".join, axis=1).isin(set(key))] if key is not None else new
+    )
+    if fresh.empty:
+        raise DataError(
+            f"{deployment!r} has no actuals past the training data; send observed values with "
+            f"`lepton feedback {deployment} FILE` (columns series, time, value)"
+        )
+    combined = pd.concat([history, fresh], ignore_index=True)
+    combined = combined.sort_values(keys, kind="mergesort", ignore_index=True)
+    dataset, _ = catalog.add_frame(
+        combined,
+        name=reference.name,
+        target=target,
+        source=f"retrain of {deployment}: {reference.ref} + {len(fresh)} actuals",
+    )
+    budget = time_limit if time_limit is not None else float(params.get("time_limit", 60))
+    outcome = train_dataset(
+        project,
+        dataset.ref,
+        target=target,
+        time_limit=budget,
+        metric=params.get("metric"),
+        task="forecast",
+        model_name=spec.model,
+        seed=seed,
+        n_folds=int(params.get("n_folds", 5)),
+        families=params.get("families"),
+        on_event=on_event,
+        options=options,
+    )
+    challenger_manifest = read_manifest(package_folder(project, outcome.version))
+    champion_score = backtest_figures(manifest).get("mase", float("inf"))
+    challenger_score = backtest_figures(challenger_manifest).get("mase", float("inf"))
+    improvement = champion_score - challenger_score  # MASE: lower is better
+    shipped = _ship(
+        project,
+        deployment,
+        spec.model,
+        outcome.version.version,
+        improvement=improvement,
+        margin=margin,
+        canary_percent=canary_percent,
+        promote_after=promote_after,
+    )
+    run = project.metadata.start_run(
+        "retrain",
+        params={
+            "deployment": deployment,
+            "margin": margin,
+            "canary_percent": canary_percent,
+            "seed": seed,
+            "actuals": len(fresh),
+        },
+        dataset_version_id=dataset.id,
+        name=deployment,
+    )
+    decision = RetrainDecision(
+        deployment=deployment,
+        champion=champion.version,
+        challenger=outcome.version.version,
+        metric="mase",
+        champion_score=champion_score,
+        challenger_score=challenger_score,
+        margin=margin,
+        improvement=improvement,
+        shipped=shipped,
+        holdout_rows=0,
+        training_rows=len(combined),
+        dataset=dataset.ref,
+        run_id=run.id,
+        basis=f"backtest MASE (lower is better; challenger trained with {len(fresh)} new actuals)",
+    )
+    project.metadata.finish_run(run.id, status="finished", metrics=decision.to_json())
+    return decision
+
+
+def _actuals(project: Project, deployment: str) -> pd.DataFrame:
+    """Every observed (series, time, value) sent back for the deployment's forecasts."""
+    labelled = project.predictions.labelled(deployment)
+    if labelled.empty:
+        raise DataError(
+            f"{deployment!r} has no actuals yet; send observed values with "
+            f"`lepton feedback {deployment} FILE` (columns series, time, value)"
+        )
+    frame = pd.DataFrame(
+        {
+            "series": labelled["in_series"].astype(str).to_numpy(),
+            "time": labelled["in_time"].astype(str).to_numpy(),
+            "value": pd.to_numeric(labelled["label"], errors="coerce").to_numpy(float),
+        }
+    )
+    return frame.dropna().drop_duplicates(["series", "time"], keep="last").reset_index(drop=True)
 
 
 def _labelled_live(project: Project, deployment: str, target: str, task: str) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from lepton.data.catalog import DataCatalog
 from lepton.errors import DataError
 from lepton.monitor.drift import DriftReport, FeatureDrift, detect_drift
 from lepton.monitor.inputs import InputChecks
-from lepton.monitor.performance import live_metrics, metrics_over_time, training_metrics
+from lepton.monitor.performance import LivePerformance
 from lepton.monitor.quality import QualityReport
 from lepton.monitor.text_drift import TextDrift
 from lepton.runtime.kinds import get_kind
@@ -49,6 +49,7 @@ class MonitorSummary:
     quality: QualityReport | None = None
     performance: pd.DataFrame = field(default_factory=pd.DataFrame)
     text_drift: list[TextDrift] = field(default_factory=list)  # text columns only
+    residual_drift: FeatureDrift | None = None  # forecasts: live vs backtest scaled residuals
 
     def headline(self) -> dict[str, Any]:
         """Flat numbers for alerts, JSON output and the report's summary block."""
@@ -71,6 +72,8 @@ class MonitorSummary:
             out["drifted_features"] = [f.name for f in self.drift.features if f.drifted]
         if self.prediction_drift is not None:
             out["prediction_drift"] = self.prediction_drift.drifted
+        if self.residual_drift is not None:
+            out["residual_drift"] = self.residual_drift.drifted
         if self.text_drift:
             out["text_drifted_columns"] = [t.name for t in self.text_drift if t.drifted]
         for row in self.performance.itertuples():
@@ -116,25 +119,27 @@ def summarize(
 
     current = strip_inputs(log)
     reference = _reference(project, manifest)
-    checks: InputChecks = get_kind(manifest.kind).entry("input_checks")(
-        manifest, reference, current
-    )
+    kind = get_kind(manifest.kind)
+    checks: InputChecks = kind.entry("input_checks")(manifest, reference, current)
     summary.drift, summary.quality, summary.text_drift = (
         checks.drift,
         checks.quality,
         checks.text_drift,
     )
-    summary.prediction_drift = _prediction_drift(project, spec.model, spec.primary, reference, log)
+    if kind.prediction_drift:
+        summary.prediction_drift = _prediction_drift(
+            project, spec.model, spec.primary, reference, log
+        )
 
-    labels = manifest.labels
     labelled = store.labelled(deployment, window=span)
     summary.labelled_rows = len(labelled)
-    summary.performance = live_metrics(
-        labelled, manifest.task, labels, training=training_metrics(manifest.metrics)
+    live: LivePerformance = kind.entry("live_performance")(
+        project, spec.model, manifest, labelled, _bucket(log)
     )
-    over_time = metrics_over_time(labelled, manifest.task, labels, bucket=_bucket(log))
+    summary.performance = live.metrics
+    summary.residual_drift = live.residual_drift
     latency = per_request[["ts", "latency_ms", "version"]].reset_index(drop=True)
-    return summary, MonitorData(checks.reference, current, latency, over_time)
+    return summary, MonitorData(checks.reference, current, latency, live.over_time)
 
 
 def _reference(project: Project, manifest: PackageManifest) -> pd.DataFrame:
@@ -183,12 +188,14 @@ def write_report(summary: MonitorSummary, data: MonitorData, path: Path) -> Path
     """The HTML report with plots for a summary."""
     from lepton.monitor.report import render_html
 
-    if summary.drift is None or summary.quality is None:
+    if summary.quality is None:
         raise DataError(f"no traffic logged for {summary.deployment!r} in {summary.window}")
+    # no comparable inputs (forecasts of stored series send no history): an empty drift table
+    drift = summary.drift or DriftReport([], 0.0, False, len(data.reference), len(data.current))
     return render_html(
         path,
         title=f"{summary.deployment} — {summary.model} v{summary.primary_version}, {summary.window}",
-        drift=summary.drift,
+        drift=drift,
         quality=summary.quality,
         reference=data.reference,
         current=data.current,

@@ -1,6 +1,7 @@
 """The HTTP face of serving: builds the state, includes the routers, installs the errors.
 
-The endpoints live in ``lepton.serve.routes`` (health, deployments, feedback, predict),
+The endpoints live in ``lepton.serve.routes`` (health, deployments, feedback, predict,
+forecast),
 the error shapes in ``lepton.serve.errors``, and the per-kind body handling in
 ``lepton.serve.codecs``; this module only wires them to one project.
 """
@@ -20,7 +21,7 @@ from lepton.serve.errors import install_error_handlers
 from lepton.serve.metrics import ServerMetrics
 from lepton.serve.predlog import PredictionLog
 from lepton.serve.responses import ORJSONResponse
-from lepton.serve.routes import admin, feedback, health, predict
+from lepton.serve.routes import admin, feedback, forecast, health, predict
 from lepton.serve.runtime import ServingState
 from lepton.store.project import Project
 
@@ -67,7 +68,7 @@ def create_app(
         default_response_class=ORJSONResponse,
     )
     app.state.lepton = context
-    for module in (health, admin, feedback, predict):
+    for module in (health, admin, feedback, predict, forecast):
         app.include_router(module.router)
     install_error_handlers(app, metrics)
     return app

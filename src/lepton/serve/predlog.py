@@ -13,6 +13,8 @@ files (DuckDB/pandas over Parquet).
 Layout: ``<root>/<deployment>/date=YYYY-MM-DD/part-<epoch_ms>-<uuid>.parquet`` with
 columns ``request_id, row, ts, deployment, model, version, role, latency_ms``,
 ``in_<column>`` per input and ``out_prediction`` (+ ``out_p_<label>`` per class).
+Forecasts log one row per (series, step): ``in_series, in_time, in_step, in_level``,
+``out_prediction`` (the mean) and ``out_q<level>`` per quantile.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class LoggedRequest:
     records: list[dict[str, Any]]
     outputs: NDArray[Any]
     labels: list[Any] | None  # class labels for classifiers; None for regression
+    values: bool = False  # forecasts: outputs are values named by labels (mean, q0.1, …)
 
 
 class PredictionLog:
@@ -71,6 +74,7 @@ class PredictionLog:
         self._errors: list[tuple[str, float, int]] = []  # (deployment, ts, status)
         self._rows = 0
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="lepton-predlog", daemon=True)
@@ -91,7 +95,16 @@ class PredictionLog:
             self._errors.append((deployment, time.time(), status))
 
     def flush(self) -> int:
-        """Write everything buffered now; returns the number of rows written."""
+        """Write everything buffered now; returns the number of rows written.
+
+        Flushes run one at a time: a caller (feedback, actuals) that flushes while the
+        flusher thread is writing waits for that write, so whatever was appended before
+        the call is on disk when it returns.
+        """
+        with self._flushing:
+            return self._flush()
+
+    def _flush(self) -> int:
         with self._lock:
             items, self._buffer, self._rows = self._buffer, [], 0
             errors, self._errors = self._errors, []
@@ -225,7 +238,12 @@ def to_frame(group: list[LoggedRequest]) -> pd.DataFrame:
     parts = [frame, features]
     labels = group[0].labels
     stacked = np.concatenate(outputs, axis=0) if outputs else np.zeros(0)
-    if labels is not None and stacked.ndim == 2:
+    if group[0].values and labels is not None and stacked.ndim == 2:
+        # forecasts: out_prediction is the mean, out_<quantile> each quantile (out_q0.1, …)
+        named = pd.DataFrame(stacked[:, 1:], columns=[f"out_{label}" for label in labels[1:]])
+        parts.append(pd.DataFrame({"out_prediction": stacked[:, 0].astype(float)}))
+        parts.append(named)
+    elif labels is not None and stacked.ndim == 2:
         probs = pd.DataFrame(stacked, columns=[f"out_p_{label}" for label in labels])
         predicted = np.asarray(labels, dtype=object)[stacked.argmax(axis=1)]
         parts.append(pd.DataFrame({"out_prediction": predicted.astype(str)}))

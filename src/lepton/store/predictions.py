@@ -9,6 +9,7 @@ logged prediction are reported back, never silently stored.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -44,6 +45,49 @@ class FeedbackResult:
 
     def to_json(self) -> dict[str, Any]:
         return {"accepted": self.accepted, "updated": self.updated, "unknown": self.unknown}
+
+
+@dataclass
+class ActualsResult:
+    """Actuals matched to logged forecasts: how many, how many forecast rows, which not."""
+
+    accepted: int  # actuals that matched at least one logged forecast
+    forecasts: int  # logged forecast rows they labelled (new + updated)
+    updated: int  # of those, rows that already had an actual
+    unknown: list[dict[str, Any]] = field(default_factory=list)  # {"series", "time"}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "forecasts": self.forecasts,
+            "updated": self.updated,
+            "unknown": self.unknown,
+        }
+
+
+def is_actuals(frame: pd.DataFrame) -> bool:
+    """Forecast actuals (``series, time, value``) rather than request_id-keyed feedback?"""
+    columns = set(map(str, frame.columns))
+    return "request_id" not in columns and {"series", "time", "value"} <= columns
+
+
+def canonical_times(values: pd.Series | list[Any], *, field: str = "time") -> pd.Series:
+    """Timestamps as the ISO strings forecasts are answered and logged with (naive UTC).
+
+    Forecast answers, the log and actuals all pass through here, so an actual sent back
+    with the timestamp a forecast carried (or any other spelling of the same instant)
+    matches it.
+    """
+    raw = pd.Series(values)
+    try:
+        parsed = pd.to_datetime(raw, errors="coerce", utc=True, format="mixed")
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{field}: not timestamps ({exc})", field=field) from exc
+    bad = parsed.isna() & raw.notna()
+    if bad.any():
+        raise DataError(f"{field}: {raw[bad].iloc[0]!r} is not a timestamp", field=field)
+    naive = parsed.dt.tz_localize(None)
+    return naive.map(lambda t: t.isoformat() if pd.notna(t) else None).astype(object)
 
 
 class PredictionStore:
@@ -174,6 +218,70 @@ class PredictionStore:
             accepted = accepted.assign(received=pd.Timestamp.now(tz=UTC))
             write_part(self.feedback_root / deployment, accepted)
         return FeedbackResult(len(accepted) - updated, updated, unknown)
+
+    def add_actuals(self, deployment: str, actuals: pd.DataFrame) -> ActualsResult:
+        """Forecast ground truth by ``(series, time, value)``: labels every logged forecast
+        of that series for that timestamp (stored as feedback on its ``(request_id, row)``).
+
+        Actuals that match no logged forecast come back in ``unknown``, never stored.
+        """
+        missing = [c for c in ("series", "time", "value") if c not in actuals.columns]
+        if missing:
+            raise DataError(
+                f"actuals need columns series, time and value; missing {', '.join(missing)}",
+                field=missing[0],
+            )
+        frame = pd.DataFrame(
+            {
+                "series": actuals["series"].astype(str).to_numpy(),
+                "time": canonical_times(actuals["time"].reset_index(drop=True)).to_numpy(),
+                "value": pd.to_numeric(actuals["value"], errors="coerce").to_numpy(float),
+            }
+        )
+        if frame["time"].isna().any():
+            raise DataError("actuals have empty timestamps", field="time")
+        if not frame["value"].map(math.isfinite).all():
+            raise DataError("actuals need a finite number in 'value'", field="value")
+        frame = frame.drop_duplicates(["series", "time"], keep="last").reset_index(drop=True)
+        logged = self._forecast_keys(deployment)
+        matched = frame.merge(logged, on=["series", "time"], how="inner")
+        hit = set(zip(matched["series"], matched["time"], strict=True))
+        is_known = [k in hit for k in zip(frame["series"], frame["time"], strict=True)]
+        unknown = frame.loc[[not k for k in is_known], ["series", "time"]]
+        missed = [{"series": str(a), "time": str(b)} for a, b in unknown.itertuples(index=False)]
+        result = ActualsResult(int(sum(is_known)), 0, 0, missed)
+        if len(matched):
+            labels = pd.DataFrame(
+                {
+                    "request_id": matched["request_id"].to_numpy(),
+                    "row": matched["row"].to_numpy(),
+                    "label": [repr(float(v)) for v in matched["value"]],
+                }
+            )
+            written = self.add_feedback(deployment, labels)
+            result.forecasts = written.accepted + written.updated
+            result.updated = written.updated
+        return result
+
+    def _forecast_keys(self, deployment: str) -> pd.DataFrame:
+        """``(request_id, row, series, time)`` of every primary forecast logged."""
+        empty = pd.DataFrame(columns=["request_id", "row", "series", "time"])
+        pattern = self._files(self.predictions_root, deployment)
+        if pattern is None:
+            return empty
+        sql = (
+            "SELECT request_id, row, in_series AS series, in_time AS time FROM read_parquet(?,"
+            " union_by_name=true, hive_partitioning=false) WHERE role = 'primary'"
+            " AND in_series IS NOT NULL"
+        )
+        try:
+            with duckdb.connect() as con:
+                keys = con.execute(sql, [pattern]).df()
+        except duckdb.BinderException:  # no forecast was ever logged here
+            return empty
+        keys["series"] = keys["series"].astype(str)
+        keys["time"] = canonical_times(keys["time"]).to_numpy()
+        return keys
 
     def _known_keys(self, deployment: str, frame: pd.DataFrame) -> set[tuple[str, int]]:
         pattern = self._files(self.predictions_root, deployment)

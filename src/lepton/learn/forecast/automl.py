@@ -47,6 +47,7 @@ IN_PROCESS_SECONDS = 3.0  # a family this quick runs in this process, not on the
 POOL_START_SECONDS = 3.0  # starting workers and importing statsforecast in them
 PACKAGING_RESERVE = 0.1  # of the budget, at least 1.5 s: ensembling, calibration, packaging
 METRICS = ("mase", "smape", "rmse")
+RESIDUAL_SAMPLE = 2000  # scaled backtest residuals kept for live residual-drift checks
 
 
 @dataclass
@@ -413,6 +414,11 @@ def _assemble(
         "families": {name: values for name, values in scores.items()},
         **describe(series),
     }
+    pooled = np.concatenate([r.ravel() for r in residuals])
+    pooled = pooled[np.isfinite(pooled)]
+    summary["residual_mean"] = float(np.mean(pooled)) if pooled.size else 0.0
+    summary["residual_std"] = float(np.std(pooled)) if pooled.size else 0.0
+    sample = np.random.default_rng(0).permutation(pooled)[:RESIDUAL_SAMPLE]
     members = [FittedMember(r.family, r.family, weights[r.family], r.fitted) for r in chosen]
     model = ForecastModel(
         settings,
@@ -425,6 +431,8 @@ def _assemble(
         details={
             "scales": full_scale,
             "scale_ids": series.ids,
+            # scaled backtest residuals: what live residuals are compared with (monitoring)
+            "residual_sample": [float(v) for v in sample],
             "backtest": {k: v for k, v in summary.items() if k != "windows"}
             | {
                 "mean": {

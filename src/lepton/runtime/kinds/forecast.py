@@ -28,6 +28,9 @@ class ForecastKind(ModelKind):
     onnx_predictor = "lepton.runtime.onnx_forecast:OnnxForecastPredictor"
     variants = "lepton.optimize.forecast:ForecastBuilder"
     input_checks = "lepton.monitor.inputs:forecast_checks"
+    live_performance = "lepton.monitor.forecasting:forecast_performance"
+    retrainer = "lepton.monitor.retrain:retrain_forecast"
+    prediction_drift = False
 
     def claims(self, column_kinds: object) -> bool:
         return False  # chosen by task, never by columns

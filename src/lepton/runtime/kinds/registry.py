@@ -9,7 +9,7 @@ fourteen places with five different tests. Now a kind is one module in
   response, and the OpenAPI request body;
 - how to run its ONNX serving graph (``lepton.runtime``);
 - its optimizer variants (``lepton.optimize``);
-- its drift and quality checks (``lepton.monitor``);
+- its drift and quality checks, live performance and retraining (``lepton.monitor``);
 - its training entry point (``lepton.learn``).
 
 The parts that live in higher layers are named by ``"module:attribute"`` references and
@@ -50,6 +50,13 @@ class ModelKind:
     onnx_predictor: ClassVar[str]  # "module:Class" with .load(folder, threads=...)
     variants: ClassVar[str]  # "module:Class" implementing lepton.optimize's VariantBuilder
     input_checks: ClassVar[str]  # "module:function(manifest, reference, current) -> InputChecks"
+    # "module:function(project, model, manifest, labelled, bucket) -> LivePerformance": live
+    # metrics from logged predictions joined with their ground truth (lepton.monitor)
+    live_performance: ClassVar[str] = "lepton.monitor.performance:labelled_performance"
+    # "module:function(project, deployment, **options) -> RetrainDecision" (lepton.monitor)
+    retrainer: ClassVar[str] = "lepton.monitor.retrain:retrain_labelled"
+    prediction_drift: ClassVar[bool] = True  # whether the model's answers on the reference
+    # data make a meaningful baseline for the live answers (forecasts: no, they are per step)
 
     def claims(self, column_kinds: Iterable[str]) -> bool:
         """Does a table with these column kinds (data schema or package schema) belong here?"""

@@ -28,9 +28,9 @@ def registered_codecs() -> list[type[Codec]]:
     return list(seen.values())
 
 
-def openapi_request_body() -> dict[str, Any]:
-    """The predict endpoint's ``requestBody``: what any kind of deployment accepts."""
-    return merged_request_body(registered_codecs())
+def openapi_request_body(endpoint: str = "predict") -> dict[str, Any]:
+    """An endpoint's ``requestBody``: what any kind of deployment answering there accepts."""
+    return merged_request_body(c for c in registered_codecs() if c.endpoint == endpoint)
 
 
 __all__ = ["Codec", "codec_for", "openapi_request_body", "registered_codecs"]

@@ -16,9 +16,26 @@ import numpy as np
 from numpy.typing import NDArray
 from starlette.requests import Request
 
+from lepton.errors import LeptonError
 from lepton.runtime.manifest import PackageManifest
 
 Records = list[dict[str, Any]]
+
+
+class WrongEndpoint(LeptonError):
+    """The deployment answers on another route (a forecaster on /predict, or vice versa)."""
+
+    http_status = 400
+
+
+def require_endpoint(codec: Codec, endpoint: str, deployment: str) -> None:
+    """A 400 pointing at the right route when ``deployment`` does not answer on this one."""
+    if codec.endpoint != endpoint:
+        raise WrongEndpoint(
+            f"deployment {deployment!r} does not answer on /{endpoint}: "
+            f"POST /v1/deployments/{deployment}/{codec.endpoint}",
+            field="body",
+        )
 
 
 class Codec(ABC):
@@ -26,6 +43,9 @@ class Codec(ABC):
 
     offload: ClassVar[bool] = False
     """Whether ``validate`` is slow enough (decoding images) to run in a thread."""
+
+    endpoint: ClassVar[str] = "predict"
+    """The route this kind answers on (``/v1/deployments/{name}/<endpoint>``)."""
 
     @classmethod
     @abstractmethod

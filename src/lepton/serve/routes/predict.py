@@ -23,7 +23,7 @@ from lepton.errors import LeptonError
 from lepton.serve.auth import PREDICT
 from lepton.serve.batching import Overloaded, WorkerClosed
 from lepton.serve.codecs import openapi_request_body
-from lepton.serve.codecs.base import Records
+from lepton.serve.codecs.base import Records, require_endpoint
 from lepton.serve.context import ServerContext, context_of
 from lepton.serve.errors import count_error, internal_error
 from lepton.serve.predlog import LoggedRequest
@@ -51,6 +51,7 @@ async def predict(name: str, request: Request) -> Response:
     context.keys.require(request.headers.get("authorization"), PREDICT)
     live = context.state.get(name)
     try:
+        require_endpoint(live.codec, "predict", name)  # forecasters answer on /forecast
         rows = await live.codec.read(request)
         request_id = _request_id(request)
         worker, records, outputs = await _answer(context.state, name, live, rows)
