@@ -24,10 +24,18 @@ class KindExample:
     """A registered train and test dataset, and raw request rows for the kind's codec."""
 
     train_ref: str
-    test_ref: str
+    test_ref: str  # rows the lifecycle asks the model with
     families: list[str] | None  # a fast subset for the suite; None: the kind's own choice
     request_rows: Callable[[pd.DataFrame], list[Any]]
     time_limit: float = 8.0
+    task: str | None = None  # a task that names its kind (forecast); None: inferred
+    options: dict[str, Any] | None = None  # the kind's own training options
+    inputs: Callable[[pd.DataFrame], pd.DataFrame] | None = None  # test rows → model input
+    held_out: bool = True  # whether the test rows are held-out labelled data to score
+
+    def features(self, test: pd.DataFrame, target: str) -> pd.DataFrame:
+        """What the model is asked with: the rows without the target, unless the kind says."""
+        return self.inputs(test) if self.inputs else test.drop(columns=[target])
 
 
 def _records(frame: pd.DataFrame) -> list[Any]:
@@ -71,8 +79,40 @@ def _image(catalog: DataCatalog, root: Path) -> KindExample:
     return KindExample(train.ref, test.ref, None, _image_rows, time_limit=6.0)
 
 
+def _forecast_request(history: pd.DataFrame) -> list[Any]:
+    """A /forecast body: the recent history of two stores (JSON-ready timestamps)."""
+    rows = history.assign(day=history["day"].dt.strftime("%Y-%m-%d")).to_dict("records")
+    return [{"history": rows, "horizon": 5}]
+
+
+def _forecast(catalog: DataCatalog, root: Path) -> KindExample:
+    rng = np.random.default_rng(6)
+    days = pd.date_range("2024-01-01", periods=70, freq="D")
+    parts = []
+    for store, level in (("a", 10.0), ("b", 40.0)):
+        weekly = 0.2 * level * np.sin(2 * np.pi * np.arange(70) / 7)
+        noise = rng.normal(0, 0.02 * level, 70)
+        parts.append(pd.DataFrame({"store": store, "day": days, "sales": level + weekly + noise}))
+    frame = pd.concat(parts, ignore_index=True)
+    train = catalog.add_frame(frame, name="kind-forecast", target="sales")[0]
+    history = frame.groupby("store").tail(30).reset_index(drop=True)  # recent history sent
+    test = catalog.add_frame(history, name="kind-forecast-history", target="sales")[0]
+    return KindExample(
+        train.ref,
+        test.ref,
+        ["seasonal_naive", "gbm_global"],
+        _forecast_request,
+        time_limit=15.0,
+        task="forecast",
+        options={"time_column": "day", "horizon": 5, "id_column": "store"},
+        inputs=lambda rows: rows,  # a forecaster is asked with history, target included
+        held_out=False,  # recent history of the training series, not future actuals
+    )
+
+
 EXAMPLES: dict[str, Callable[[DataCatalog, Path], KindExample]] = {
     "tabular": _table,
     "text": _text,
     "image": _image,
+    "forecast": _forecast,
 }

@@ -22,7 +22,7 @@ from lepton.learn.training import TrainOutcome, train_dataset
 from lepton.monitor.inputs import InputChecks
 from lepton.optimize import optimize
 from lepton.optimize.export import FP32_TOLERANCE
-from lepton.runtime.kinds import ModelKind, all_kinds, get_kind, infer_kind
+from lepton.runtime.kinds import ModelKind, all_kinds, get_kind, infer_kind, kind_for_task
 from lepton.runtime.loader import load_predictor, load_serving_predictor, package_folder
 from lepton.runtime.manifest import read_manifest
 from lepton.serve.codecs import codec_for
@@ -61,7 +61,9 @@ def _train(
             project,
             example.train_ref,
             time_limit=example.time_limit,
-            test_ref=example.test_ref,
+            test_ref=example.test_ref if example.held_out else None,
+            task=example.task,
+            options=example.options,
             families=example.families,
             n_folds=3,
         )
@@ -92,7 +94,10 @@ def test_kind_through_the_lifecycle(
     example, outcome = _train(name, project, trained, tmp_path_factory.mktemp(f"ex-{name}"))
     catalog = DataCatalog(project)
     train_version = catalog.get(example.train_ref)
-    assert infer_kind(c.kind for c in train_version.schema.columns) == name
+    kind_of_data = kind_for_task(example.task) or infer_kind(
+        c.kind for c in train_version.schema.columns
+    )
+    assert kind_of_data == name
     # the package declares the kind, and trained within its budget
     folder = package_folder(project, outcome.version)
     manifest = read_manifest(folder)
@@ -100,13 +105,18 @@ def test_kind_through_the_lifecycle(
     assert not outcome.automl.interrupted_
     # package round trip: the reloaded native pipeline answers as the trained model did
     test = catalog.get(example.test_ref).to_pandas()
-    features = test.drop(columns=[manifest.target])
+    features = example.features(test, manifest.target)
     predictor, _ = load_predictor(project, outcome.version.name)
     expected = outcome.automl.model_.predict_raw(features)
     assert np.array_equal(predictor.predict_raw(features), expected)
     # output shape and labels
     if manifest.task == "regression":
         assert expected.shape == (len(test),)
+    elif manifest.task == "forecast":  # one row per series and step: mean, then quantiles
+        n_series = test[str(manifest.extra["forecast"]["id_column"])].nunique()
+        horizon = int(manifest.extra["forecast"]["horizon"])
+        assert expected.shape == (n_series * horizon, len(manifest.labels))
+        assert manifest.labels[0] == "mean"
     else:
         assert expected.shape == (len(test), len(manifest.labels))
         assert np.allclose(expected.sum(axis=1), 1.0)
@@ -117,12 +127,13 @@ def test_kind_through_the_lifecycle(
     by_records = predictor.predict_records(records)
     assert np.allclose(by_records, expected, atol=1e-9)
     body = codec.encode(by_records, None if manifest.task == "regression" else manifest.labels)
-    assert len(body["predictions"]) == len(test)
+    assert len(body["predictions"]) == len(expected)
     # export parity where the kind's optimizer can export; a stated reason where not
     result = optimize(
         project, outcome.version.name, measure_memory=False, measure_seconds=0.1
     ).result
-    fp32 = [v for v in result.variants if v.name == "onnx-fp32"]
+    exact = ("onnx-fp32", "onnx-gbm")  # each kind's full-precision export (forecast: boosters)
+    fp32 = [v for v in result.variants if v.name in exact]
     if fp32:
         assert fp32[0].max_abs_diff is not None and fp32[0].max_abs_diff <= FP32_TOLERANCE
         served, _ = load_serving_predictor(project, outcome.version.name)
@@ -131,7 +142,8 @@ def test_kind_through_the_lifecycle(
             # the served graph answers codec records as it answers frames
             assert np.allclose(served.predict_records(records), served.predict_raw(features))
     else:
-        assert any("onnx-fp32 not built" in note for note in result.notes), result.notes
+        reasons = ("onnx-fp32 not built", "stay native")
+        assert any(r in note for note in result.notes for r in reasons), result.notes
     # the kind's input checks on what the server would log
     kind = get_kind(name)
     current = pd.DataFrame(codec.loggable(records))

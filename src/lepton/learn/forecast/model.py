@@ -24,6 +24,7 @@ from lepton.learn.forecast.series import ID, SINGLE_SERIES, TIME, SeriesSet, pre
 from lepton.learn.forecast.settings import ForecastSettings
 from lepton.runtime.manifest import ColumnSpec, MemberSpec
 
+REQUEST_FIELDS = {"series", "history", "future", "horizon"}  # a validated /forecast body
 KEEP_HISTORY = 1024  # steps of each series kept in the package (enough for every family)
 
 
@@ -293,6 +294,15 @@ class ForecastModel:
         return self.forecast(frame)[self.output_columns].to_numpy(dtype=float)
 
     def predict_records(self, records: list[dict[str, Any]]) -> NDArray[np.float64]:
+        """Forecast values for a request the forecast codec validated, or for history rows."""
+        if len(records) == 1 and set(records[0]) == REQUEST_FIELDS:
+            request = records[0]
+            history = pd.DataFrame.from_records(request["history"]) if request["history"] else None
+            future = pd.DataFrame.from_records(request["future"]) if request["future"] else None
+            frame = self.forecast(
+                history, horizon=request["horizon"], series=request["series"], future=future
+            )
+            return frame[self.output_columns].to_numpy(dtype=float)
         return self.predict_raw(pd.DataFrame.from_records(records))
 
     def predict(self, frame: pd.DataFrame) -> pd.Series:

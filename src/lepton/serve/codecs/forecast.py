@@ -218,6 +218,25 @@ class ForecastCodec(Codec):
             out.append(row)
         return out
 
+    def loggable(self, records: Records) -> Records:
+        """Per series of a request: its id, last history time and mean level (input checks)."""
+        request = records[0]
+        levels = self._levels(request)
+        last: dict[str, Any] = {}
+        for row in request["history"] or []:
+            series = str(row.get(self.id_column)) if self.id_column else "series"
+            last[series] = max(str(row[self.time_column]), last.get(series, ""))
+        return [
+            {"series": series, "time": last.get(series), "level": level}
+            for series, level in levels.items()
+        ]
+
+    def encode(self, outputs: NDArray[Any], labels: list[Any] | None) -> dict[str, Any]:
+        """Forecast values → one object per (series, step) keyed by output column."""
+        columns = [str(label) for label in labels or []]
+        values = np.asarray(outputs, dtype=float)
+        return {"predictions": [dict(zip(columns, row, strict=True)) for row in values.tolist()]}
+
     def log_rows(
         self, request: dict[str, Any], answer: Records, outputs: list[str]
     ) -> tuple[Records, NDArray[np.float64]]:
