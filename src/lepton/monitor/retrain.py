@@ -118,24 +118,17 @@ def retrain_labelled(
     catalog = DataCatalog(project)
     reference = catalog.get(str(manifest.lineage["dataset"]))
     combined = pd.concat([reference.to_pandas(), train_live], ignore_index=True)
-    dataset, _ = catalog.add_frame(
-        combined,
-        name=reference.name,
-        target=target,
-        source=f"retrain of {deployment}: {reference.ref} + {len(train_live)} labelled live rows",
-    )
-    budget = time_limit if time_limit is not None else float(params.get("time_limit", 60))
-    outcome = train_dataset(
+    dataset, outcome = _train_challenger(
         project,
-        dataset.ref,
+        spec.model,
+        reference.name,
+        combined,
         target=target,
-        time_limit=budget,
-        metric=params.get("metric"),
         task=task,
-        model_name=spec.model,
+        params=params,
+        source=f"retrain of {deployment}: {reference.ref} + {len(train_live)} labelled live rows",
+        time_limit=time_limit,
         seed=seed,
-        n_folds=int(params.get("n_folds", 5)),
-        families=params.get("families"),
         on_event=on_event,
     )
     metric = get_metric(outcome.automl.metric_, task)
@@ -187,6 +180,43 @@ def retrain_labelled(
     )
     project.metadata.finish_run(run.id, status="finished", metrics=decision.to_json())
     return decision
+
+
+def _train_challenger(
+    project: Project,
+    model: str,
+    dataset_name: str,
+    combined: pd.DataFrame,
+    *,
+    target: str,
+    task: str,
+    params: dict[str, Any],
+    source: str,
+    time_limit: float | None,
+    seed: int,
+    on_event: Any,
+    options: dict[str, Any] | None = None,
+) -> tuple[Any, Any]:
+    """Version the grown training data and train the challenger as the champion was."""
+    dataset, _ = DataCatalog(project).add_frame(
+        combined, name=dataset_name, target=target, source=source
+    )
+    budget = time_limit if time_limit is not None else float(params.get("time_limit", 60))
+    outcome = train_dataset(
+        project,
+        dataset.ref,
+        target=target,
+        time_limit=budget,
+        metric=params.get("metric"),
+        task=task,
+        model_name=model,
+        seed=seed,
+        n_folds=int(params.get("n_folds", 5)),
+        families=params.get("families"),
+        on_event=on_event,
+        options=options,
+    )
+    return dataset, outcome
 
 
 def _ship(
@@ -289,24 +319,17 @@ def retrain_forecast(
         )
     combined = pd.concat([history, fresh], ignore_index=True)
     combined = combined.sort_values(keys, kind="mergesort", ignore_index=True)
-    dataset, _ = catalog.add_frame(
-        combined,
-        name=reference.name,
-        target=target,
-        source=f"retrain of {deployment}: {reference.ref} + {len(fresh)} actuals",
-    )
-    budget = time_limit if time_limit is not None else float(params.get("time_limit", 60))
-    outcome = train_dataset(
+    dataset, outcome = _train_challenger(
         project,
-        dataset.ref,
+        spec.model,
+        reference.name,
+        combined,
         target=target,
-        time_limit=budget,
-        metric=params.get("metric"),
         task="forecast",
-        model_name=spec.model,
+        params=params,
+        source=f"retrain of {deployment}: {reference.ref} + {len(fresh)} actuals",
+        time_limit=time_limit,
         seed=seed,
-        n_folds=int(params.get("n_folds", 5)),
-        families=params.get("families"),
         on_event=on_event,
         options=options,
     )

@@ -132,34 +132,34 @@ def _seasonal(season: int, length: int) -> int:
     return season if length >= 2 * season else 1
 
 
-class AutoETSForecaster(LocalForecaster):
-    name = "auto_ets"
+class SeasonalStatsForecaster(LocalForecaster):
+    """A statsforecast ``Auto*`` model, seasonal when the series holds two full seasons."""
+
+    statsforecast_model: ClassVar[str]
 
     def model(self, season: int, length: int) -> Any:
-        from statsforecast.models import AutoETS
+        import statsforecast.models
 
-        return AutoETS(season_length=_seasonal(season, length))
+        model_class = getattr(statsforecast.models, self.statsforecast_model)
+        return model_class(season_length=_seasonal(season, length))
 
 
-class AutoARIMAForecaster(LocalForecaster):
+class AutoETSForecaster(SeasonalStatsForecaster):
+    name = "auto_ets"
+    statsforecast_model = "AutoETS"
+
+
+class AutoARIMAForecaster(SeasonalStatsForecaster):
     """Seasonal ARIMA with known covariates as regressors (the one local model that takes them)."""
 
     name = "auto_arima"
+    statsforecast_model = "AutoARIMA"
     uses_known = True
 
-    def model(self, season: int, length: int) -> Any:
-        from statsforecast.models import AutoARIMA
 
-        return AutoARIMA(season_length=_seasonal(season, length))
-
-
-class AutoThetaForecaster(LocalForecaster):
+class AutoThetaForecaster(SeasonalStatsForecaster):
     name = "auto_theta"
-
-    def model(self, season: int, length: int) -> Any:
-        from statsforecast.models import AutoTheta
-
-        return AutoTheta(season_length=_seasonal(season, length))
+    statsforecast_model = "AutoTheta"
 
 
 class MSTLForecaster(LocalForecaster):
