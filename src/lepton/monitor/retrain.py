@@ -141,45 +141,24 @@ def retrain_labelled(
         if metric.greater_is_better
         else champion_score - challenger_score
     )
-    shipped = _ship(
+    return _decide(
         project,
         deployment,
         spec.model,
+        champion.version,
         outcome.version.version,
+        dataset,
+        metric=metric.name,
+        champion_score=champion_score,
+        challenger_score=challenger_score,
         improvement=improvement,
         margin=margin,
         canary_percent=canary_percent,
         promote_after=promote_after,
-    )
-    run = project.metadata.start_run(
-        "retrain",
-        params={
-            "deployment": deployment,
-            "margin": margin,
-            "holdout_share": holdout_share,
-            "canary_percent": canary_percent,
-            "seed": seed,
-        },
-        dataset_version_id=dataset.id,
-        name=deployment,
-    )
-    decision = RetrainDecision(
-        deployment=deployment,
-        champion=champion.version,
-        challenger=outcome.version.version,
-        metric=metric.name,
-        champion_score=champion_score,
-        challenger_score=challenger_score,
-        margin=margin,
-        improvement=improvement,
-        shipped=shipped,
+        run_params={"holdout_share": holdout_share, "seed": seed},
         holdout_rows=len(holdout),
         training_rows=len(combined),
-        dataset=dataset.ref,
-        run_id=run.id,
     )
-    project.metadata.finish_run(run.id, status="finished", metrics=decision.to_json())
-    return decision
 
 
 def _train_challenger(
@@ -217,6 +196,68 @@ def _train_challenger(
         options=options,
     )
     return dataset, outcome
+
+
+def _decide(
+    project: Project,
+    deployment: str,
+    model: str,
+    champion: int,
+    challenger: int,
+    dataset: Any,
+    *,
+    metric: str,
+    champion_score: float,
+    challenger_score: float,
+    improvement: float,
+    margin: float,
+    canary_percent: float,
+    promote_after: float | None,
+    run_params: dict[str, Any],
+    holdout_rows: int,
+    training_rows: int,
+    basis: str = "",
+) -> RetrainDecision:
+    """Ship the challenger if it won by ``margin``, and record the decision as a run."""
+    shipped = _ship(
+        project,
+        deployment,
+        model,
+        challenger,
+        improvement=improvement,
+        margin=margin,
+        canary_percent=canary_percent,
+        promote_after=promote_after,
+    )
+    run = project.metadata.start_run(
+        "retrain",
+        params={
+            "deployment": deployment,
+            "margin": margin,
+            "canary_percent": canary_percent,
+            **run_params,
+        },
+        dataset_version_id=dataset.id,
+        name=deployment,
+    )
+    decision = RetrainDecision(
+        deployment=deployment,
+        champion=champion,
+        challenger=challenger,
+        metric=metric,
+        champion_score=champion_score,
+        challenger_score=challenger_score,
+        margin=margin,
+        improvement=improvement,
+        shipped=shipped,
+        holdout_rows=holdout_rows,
+        training_rows=training_rows,
+        dataset=dataset.ref,
+        run_id=run.id,
+        basis=basis,
+    )
+    project.metadata.finish_run(run.id, status="finished", metrics=decision.to_json())
+    return decision
 
 
 def _ship(
@@ -337,46 +378,25 @@ def retrain_forecast(
     champion_score = backtest_figures(manifest).get("mase", float("inf"))
     challenger_score = backtest_figures(challenger_manifest).get("mase", float("inf"))
     improvement = champion_score - challenger_score  # MASE: lower is better
-    shipped = _ship(
+    return _decide(
         project,
         deployment,
         spec.model,
+        champion.version,
         outcome.version.version,
+        dataset,
+        metric="mase",
+        champion_score=champion_score,
+        challenger_score=challenger_score,
         improvement=improvement,
         margin=margin,
         canary_percent=canary_percent,
         promote_after=promote_after,
-    )
-    run = project.metadata.start_run(
-        "retrain",
-        params={
-            "deployment": deployment,
-            "margin": margin,
-            "canary_percent": canary_percent,
-            "seed": seed,
-            "actuals": len(fresh),
-        },
-        dataset_version_id=dataset.id,
-        name=deployment,
-    )
-    decision = RetrainDecision(
-        deployment=deployment,
-        champion=champion.version,
-        challenger=outcome.version.version,
-        metric="mase",
-        champion_score=champion_score,
-        challenger_score=challenger_score,
-        margin=margin,
-        improvement=improvement,
-        shipped=shipped,
+        run_params={"seed": seed, "actuals": len(fresh)},
         holdout_rows=0,
         training_rows=len(combined),
-        dataset=dataset.ref,
-        run_id=run.id,
         basis=f"backtest MASE (lower is better; challenger trained with {len(fresh)} new actuals)",
     )
-    project.metadata.finish_run(run.id, status="finished", metrics=decision.to_json())
-    return decision
 
 
 def _actuals(project: Project, deployment: str) -> pd.DataFrame:

@@ -29,9 +29,8 @@ from lepton.serve.codecs.base import Records, WrongEndpoint, require_endpoint
 from lepton.serve.codecs.forecast import ForecastCodec
 from lepton.serve.context import Context, ServerContext, context_of
 from lepton.serve.errors import internal_error
-from lepton.serve.predlog import LoggedRequest
 from lepton.serve.responses import ORJSONResponse
-from lepton.serve.routes.predict import REQUEST_TIMEOUT_S, _failed, _request_id
+from lepton.serve.routes.predict import REQUEST_TIMEOUT_S, _failed, _request_id, append_answer
 from lepton.serve.runtime import VersionWorker
 
 router = APIRouter(tags=["forecast"])
@@ -154,20 +153,17 @@ def _log(
     if context.predlog is None or not answer:
         return
     records, values = _codec(worker).log_rows(asked, answer, outputs)
-    context.predlog.append(
-        LoggedRequest(
-            request_id,
-            time.time(),
-            name,
-            worker.model,
-            worker.version,
-            role,
-            latency_s * 1000,
-            records,
-            values,
-            list(outputs),
-            values=True,
-        )
+    append_answer(
+        context,
+        request_id,
+        name,
+        worker,
+        role,
+        latency_s,
+        records,
+        values,
+        list(outputs),
+        values=True,
     )
 
 

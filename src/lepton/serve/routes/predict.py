@@ -142,6 +142,35 @@ def _log(
     """Hand an answered request to the log writer (a buffer append; never blocks)."""
     if context.predlog is None:
         return
+    append_answer(
+        context,
+        request_id,
+        name,
+        worker,
+        role,
+        latency_s,
+        worker.codec.loggable(records),
+        outputs,
+        worker.labels,
+    )
+
+
+def append_answer(
+    context: ServerContext,
+    request_id: str,
+    name: str,
+    worker: VersionWorker,
+    role: str,
+    latency_s: float,
+    logged: Records,
+    outputs: NDArray[Any],
+    labels: list[Any] | None,
+    *,
+    values: bool = False,
+) -> None:
+    """One answered request in the prediction log, whichever route answered it."""
+    if context.predlog is None:
+        return
     context.predlog.append(
         LoggedRequest(
             request_id,
@@ -151,9 +180,10 @@ def _log(
             worker.version,
             role,
             latency_s * 1000,
-            worker.codec.loggable(records),
+            logged,
             outputs,
-            worker.labels,
+            labels,
+            values=values,
         )
     )
 
