@@ -144,7 +144,7 @@ def _frame(data: pd.DataFrame | DatasetVersion | str) -> pd.DataFrame:
 def fit(
     data: pd.DataFrame | DatasetVersion | str | Path,
     *,
-    target: str,
+    target: str | None = None,
     time_limit: float = 60.0,
     metric: str | None = None,
     task: str | None = None,
@@ -158,11 +158,10 @@ def fit(
     Forecasting: ``task="forecast", time_column=…, horizon=H`` plus optional ``id_column``,
     ``known_covariates``, ``static_covariates``, ``quantiles`` and ``n_windows``.
     """
-    from lepton.errors import DataError
     from lepton.learn.training import train_dataset
+    from lepton.runtime.kinds import check_options
 
-    if options and task != "forecast":
-        raise DataError(f"options {sorted(options)} only apply to task='forecast'")
+    check_options(task, options)
     cat = catalog()
     if isinstance(data, pd.DataFrame):
         dataset = cat.add_frame(data, name=name or "dataset", target=target)[0]

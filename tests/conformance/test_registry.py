@@ -234,3 +234,15 @@ def test_quantization_and_pruning_follow_the_capabilities(prior_family: FamilySp
     assert neural_members(members("lightgbm", "prior"))  # quantizable, by its spec
     assert not prunable_members(members("prior"))
     assert not neural_members([Member("mlp#0", "mlp", {}, [], 0.0)])  # no weight, no variant
+
+
+def test_a_kind_takes_only_the_options_it_declares() -> None:
+    from lepton.errors import DataError
+    from lepton.runtime.kinds import check_options
+
+    check_options("forecast", {"horizon": 3, "time_column": "ds", "id_column": None})
+    check_options(None, {"horizon": None})  # unset flags are not given
+    with pytest.raises(DataError, match=r"--horizon only apply to --task forecast"):
+        check_options("binary", {"horizon": 3})
+    with pytest.raises(DataError, match=r"--no-such-flag are not known"):
+        check_options("forecast", {"no_such_flag": 1})

@@ -146,6 +146,7 @@ def train_command(
     covariates and ``--quantiles``).
     """
     from lepton.learn.training import train_dataset
+    from lepton.runtime.kinds import check_options
     from lepton.store.project import Project
 
     given = {
@@ -158,9 +159,7 @@ def train_command(
         "n_windows": windows,
     }
     options = {k: v for k, v in given.items() if v is not None}
-    if options and task != "forecast":
-        flags = ", ".join("--" + k.replace("_", "-") for k in options)
-        raise DataError(f"{flags} only apply to --task forecast")
+    check_options(task, options)
     project = Project.open()
     view = TrainingView(time_limit)
     with view:

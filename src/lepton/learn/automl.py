@@ -66,7 +66,7 @@ class AutoML:
 
     def __init__(
         self,
-        target: str,
+        target: str | None,
         *,
         task: str | None = None,
         metric: str | None = None,
@@ -95,23 +95,32 @@ class AutoML:
         self.max_trials = max_trials
         self.options = options  # the kind's own settings (forecasting: time column, horizon, …)
 
+    @property
+    def label(self) -> str:
+        """The target column of a supervised search (set: AutoML.fit checked it)."""
+        if self.target is None:
+            raise LeptonError("this search needs a target column")
+        return self.target
+
     def fit(self, frame: pd.DataFrame) -> AutoML:
         self.started_ = time.time()  # the budget runs from here, whichever kind trains
         if self.time_limit is None or self.time_limit <= 0:
             raise LeptonError(f"time limit must be > 0 seconds (got {self.time_limit})")
-        if self.target not in frame.columns:
+        owner = kind_for_task(self.task)
+        supervised = owner is None or get_kind(owner).needs_target
+        if (supervised or self.target is not None) and self.target not in frame.columns:
             raise DataError(
                 f"target column {self.target!r} not found; columns: {', '.join(map(str, frame.columns))}"
             )
         self.notes_: list[str] = []
-        owner = kind_for_task(self.task)
         if owner is None:
             known = family_names(inputs=TABLE_INPUTS)
             families = list(self.families or family_names(inputs=TABLE_INPUTS, default=True))
             unknown = [f for f in families if f not in known]
             if unknown:
                 raise LeptonError(f"unknown model famil(ies) {unknown}; choose from {known}")
-        kinds = self.column_kinds or _infer_kinds(frame.drop(columns=[self.target]).head(2000))
+        inputs = frame.drop(columns=[self.target]) if self.target is not None else frame
+        kinds = self.column_kinds or _infer_kinds(inputs.head(2000))
         kind = get_kind(owner or infer_kind(k for c, k in kinds.items() if c != self.target))
         trained: AutoML = kind.entry("trainer")(self, frame, kinds)
         return trained
@@ -228,7 +237,7 @@ class AutoML:
             if target.task == "regression"
             else np.bincount(y, minlength=len(target.labels)) / len(y)
         )
-        model = TrainedModel(encoder, target, self.target, members, temperature, prior=prior)
+        model = TrainedModel(encoder, target, self.label, members, temperature, prior=prior)
         weight_of = {id(t): w for t, w in chosen}
         rows = [
             LeaderboardRow(

@@ -59,7 +59,7 @@ def train_dataset(
     kind = get_kind(kind_for_task(task) or infer_kind(c.kind for c in dataset.schema.columns))
     if target is None and kind.default_target in dataset.schema.names:
         target = kind.default_target
-    if target is None:
+    if target is None and kind.needs_target:
         from lepton.errors import DataError
 
         raise DataError(
@@ -67,7 +67,7 @@ def train_dataset(
             f"(columns: {', '.join(c.name for c in dataset.schema.columns)})"
         )
     columns = [c.name for c in dataset.schema.columns]
-    if target not in columns:
+    if target is not None and target not in columns:
         from lepton.errors import DataError
 
         raise DataError(
@@ -93,6 +93,7 @@ def train_dataset(
     try:
         frame = dataset.to_pandas()
         kinds = {c.name: c.kind for c in dataset.schema.columns if c.name != target}
+        # unsupervised kinds (needs_target False) take target=None, or a label to evaluate on
         automl = AutoML(
             target,
             task=task,

@@ -76,7 +76,7 @@ def fit_forecast(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, st
     metric = automl.metric or "mase"
     if metric not in METRICS:
         raise LeptonError(f"forecast metric must be one of {', '.join(METRICS)} (got {metric!r})")
-    series = prepare(frame, automl.target, settings)
+    series = prepare(frame, automl.label, settings)
     notes = automl.notes_
     notes += series.notes
     _note_series(series, notes)
@@ -134,7 +134,7 @@ def fit_forecast(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, st
     scores = {r.family: _window_scores(r, metric) for r in results}
     weights = _greedy_weights(results, metric)
     model, summary = _assemble(
-        automl.target, settings, series, results, weights, scores, metric, notes
+        automl.label, settings, series, results, weights, scores, metric, notes
     )
     automl.task_, automl.metric_, automl.n_folds_ = "forecast", metric, n_windows
     automl.validation_how_ = (

@@ -143,7 +143,7 @@ def fit_images(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, str]
     board.insert(0, _row(f"cnn#{spec.trial_id}", "final", trial, metric, chosen, weight=1.0))
     result.seconds = time.time() - started
 
-    model = ImageModel(fit.net, pre, target, automl.target, image_column, chosen)
+    model = ImageModel(fit.net, pre, target, automl.label, image_column, chosen)
     model.extra.update(
         {
             "val_rows": len(val_idx),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from lepton.runtime.kinds.registry import (
     ModelKind,
     all_kinds,
+    check_options,
     get_kind,
     infer_kind,
     kind_for_task,
@@ -18,6 +19,7 @@ from lepton.runtime.kinds.registry import (
 __all__ = [
     "ModelKind",
     "all_kinds",
+    "check_options",
     "get_kind",
     "infer_kind",
     "kind_for_task",

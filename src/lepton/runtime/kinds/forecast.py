@@ -19,6 +19,20 @@ class ForecastKind(ModelKind):
     name = "forecast"
     priority = 30
     tasks: ClassVar[frozenset[str]] = frozenset({"forecast"})
+    # lepton.learn.forecast.settings.ForecastSettings' fields
+    options: ClassVar[frozenset[str]] = frozenset(
+        {
+            "time_column",
+            "horizon",
+            "id_column",
+            "known_covariates",
+            "static_covariates",
+            "quantiles",
+            "n_windows",
+            "season_length",
+            "families",
+        }
+    )
     input_kinds: ClassVar[frozenset[str]] = TABLE_COLUMNS
     output_shape = "per series and step: the mean and each requested quantile"
     feature_importance = False  # lags are built from the target itself; nothing to permute

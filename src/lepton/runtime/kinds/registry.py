@@ -26,7 +26,7 @@ import pkgutil
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from lepton.errors import LeptonError
+from lepton.errors import DataError, LeptonError
 
 FALLBACK = "tabular"
 
@@ -38,6 +38,9 @@ class ModelKind:
     priority: ClassVar[int] = 0  # higher claims first; the tabular fallback is lowest
     claims_columns: ClassVar[frozenset[str]] = frozenset()  # any of these makes it this kind
     tasks: ClassVar[frozenset[str]] = frozenset()  # tasks only this kind trains (e.g. forecast)
+    # the keyword options (CLI flags) its training takes, beyond the common ones
+    options: ClassVar[frozenset[str]] = frozenset()
+    needs_target: ClassVar[bool] = True  # False: unsupervised (clustering, rules, …)
     input_kinds: ClassVar[frozenset[str]]  # column kinds its input schema may hold
     output_shape: ClassVar[str] = (
         "probabilities (n, k) over the labels for classifiers, values (n,) for regression"
@@ -118,6 +121,23 @@ def kind_for_task(task: str | None) -> str | None:
         if task in kind.tasks:
             return kind.name
     return None
+
+
+def check_options(task: str | None, options: dict[str, Any] | None) -> None:
+    """Refuse options the task's kind does not take, naming them as CLI flags."""
+    given = sorted(k for k, v in (options or {}).items() if v is not None)
+    if not given:
+        return
+    owner = kind_for_task(task)
+    accepted = get_kind(owner).options if owner else frozenset()
+    unknown = [k for k in given if k not in accepted]
+    if unknown:
+        flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
+        users = sorted(
+            t for k in all_kinds() for t in k.tasks if any(u in k.options for u in unknown)
+        )
+        where = f" only apply to --task {' or '.join(users)}" if users else " are not known"
+        raise DataError(f"{flags}{where} (task: {task or 'inferred from the target'})")
 
 
 def infer_kind(column_kinds: Iterable[str]) -> str:
