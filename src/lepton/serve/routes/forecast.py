@@ -177,7 +177,7 @@ class ActualsBody(BaseModel):
     actuals: list[Actual] = Field(min_length=1)
 
 
-@router.post("/v1/deployments/{name}/actuals", tags=["forecast"])
+@router.post("/v1/deployments/{name}/actuals")
 async def actuals(
     name: str, body: ActualsBody, context: Context, authorization: str | None = Header(None)
 ) -> dict[str, Any]:
