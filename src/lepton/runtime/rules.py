@@ -71,6 +71,7 @@ class RuleSet:
         self.rules = list(rules)
         self._by_item: dict[str, list[int]] = defaultdict(list)
         self._sets = [frozenset(r.antecedent) for r in self.rules]
+        self._then = [frozenset(r.consequent) for r in self.rules]
         for index, rule in enumerate(self.rules):
             self._by_item[rule.antecedent[0]].append(index)
         items: dict[str, None] = {}
@@ -89,7 +90,7 @@ class RuleSet:
         out = []
         for item in have:
             for index in self._by_item.get(item, ()):
-                if self._sets[index] <= have and not set(self.rules[index].consequent) <= have:
+                if self._sets[index] <= have and not self._then[index] <= have:
                     out.append(index)
         return sorted(out)
 
