@@ -165,6 +165,11 @@ def run(quick: bool = False) -> dict[str, Any]:
         "mining_peak_rss_vs_mlxtend_dense": round(
             quest["lepton mine"]["peak_rss_mib"] / quest["mlxtend dense"]["peak_rss_mib"], 3
         ),
+        # memory the mining itself adds above the loaded long table (the baseline both share)
+        "mining_added_rss_mib": {
+            how: round(quest[how]["peak_rss_mib"] - quest[how]["rss_before_mib"], 1)
+            for how in ("lepton mine", "mlxtend dense")
+        },
         "mining_time_vs_mlxtend_dense": round(
             quest["lepton mine"]["seconds"] / quest["mlxtend dense"]["seconds"], 3
         ),

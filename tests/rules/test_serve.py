@@ -120,3 +120,20 @@ def test_drift_flags_a_changed_item_mix(
     assert summary.drift is not None
     share = next(f for f in summary.drift.features if f.name == "item_share")
     assert share.drifted and share.score > 0.5
+
+
+def test_html_report_shows_the_top_rules(
+    rp: RulesProject, rules_server: Server, deploy: Deploy, tmp_path: Any
+) -> None:
+    from lepton.monitor.summary import write_report
+
+    name = deploy()
+    client = rules_server.client(rp.keys["predict"])
+    assert client.post(_url(name), json={"baskets": _baskets(rp, 5)}).status_code == 200
+    _wait_for_log(rp, name, 5)
+    summary, data = summarize(rp.project, name, window="1h")
+    page = write_report(summary, data, tmp_path / "report.html").read_text()
+    first = rp.outcome.automl.model_.rules.rules[0]  # type: ignore[union-attr]
+    assert "Top 25 of" in page or "Top " in page
+    assert f"{first.confidence:.3f}" in page and first.antecedent[0] in page
+    assert "basket_size" in page

@@ -139,3 +139,32 @@ def rules_performance(
     return LivePerformance(
         pd.DataFrame(rows, columns=COLUMNS), pd.DataFrame(over, columns=OVER_TIME)
     )
+
+
+REPORT_RULES = 25
+
+
+def rules_sections(manifest: PackageManifest) -> list[tuple[str, str]]:
+    """The HTML report's "Top rules" table: what the deployment serves, strongest first."""
+    import html
+
+    rules = manifest.extra.get("rules", {}).get("rules", [])[:REPORT_RULES]
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("antecedent", "consequent", "support", "confidence", "lift", "conviction")
+    )
+    rows = []
+    for rule in rules:
+        conviction = rule.get("conviction")
+        cells = (
+            html.escape(", ".join(map(str, rule["antecedent"]))),
+            html.escape(", ".join(map(str, rule["consequent"]))),
+            f"{rule['support']:.4f}",
+            f"{rule['confidence']:.3f}",
+            f"{rule['lift']:.2f}",
+            "inf" if conviction is None else f"{conviction:.2f}",
+        )
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    total = manifest.extra.get("rules", {}).get("n_rules", len(rules))
+    title = f"Top {len(rules)} of {total} rules"
+    return [(title, f"<table><tr>{head}</tr>{''.join(rows)}</table>")]

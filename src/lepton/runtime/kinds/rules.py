@@ -35,6 +35,7 @@ class RulesKind(ModelKind):
     variants = "lepton.optimize.rules:RulesBuilder"
     input_checks = "lepton.monitor.rules:rules_checks"
     live_performance = "lepton.monitor.rules:rules_performance"
+    report_sections = "lepton.monitor.rules:rules_sections"
     prediction_drift = False  # the answers are per-item scores; item-share drift covers it
 
     def claims(self, column_kinds: object) -> bool:
