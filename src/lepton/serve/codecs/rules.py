@@ -123,12 +123,11 @@ class RulesCodec(Codec):
         return {
             "content": {
                 "application/json": json_object(
-                    records={
+                    baskets={
                         "type": "array",
-                        "items": {"type": "object", "properties": {"items": basket}},
-                        "description": "rules models: baskets as {items: [...]}",
+                        "items": basket,
+                        "description": "rules models: baskets of items (or records: [{items}])",
                     },
-                    baskets={"type": "array", "items": basket},
                     k={"type": "integer", "description": "rules models: suggestions per basket"},
                 )
             }
