@@ -157,6 +157,8 @@ def fit(
 
     Forecasting: ``task="forecast", time_column=…, horizon=H`` plus optional ``id_column``,
     ``known_covariates``, ``static_covariates``, ``quantiles`` and ``n_windows``.
+    Association rules: ``task="rules", transaction_column=…, item_column=…`` plus optional
+    ``min_support``, ``min_confidence`` and ``max_rules``.
     """
     from lepton.learn.training import train_dataset
     from lepton.runtime.kinds import check_options

@@ -116,3 +116,31 @@ EXAMPLES: dict[str, Callable[[DataCatalog, Path], KindExample]] = {
     "image": _image,
     "forecast": _forecast,
 }
+
+
+def _rules_request(rows: pd.DataFrame) -> list[Any]:
+    """One basket per row of the long table: the items of that row's transaction."""
+    baskets = rows.groupby("transaction")["item"].apply(lambda s: list(dict.fromkeys(s)))
+    return [{"items": baskets[t]} for t in rows["transaction"]]
+
+
+def _rules(catalog: DataCatalog, root: Path) -> KindExample:
+    from lepton.learn.rules.synthetic import quest_baskets
+
+    frame = quest_baskets(600, n_items=80, n_patterns=20, mean_size=5.0, seed=7)
+    cut = frame["transaction"].isin(pd.unique(frame["transaction"])[:480])
+    train = catalog.add_frame(frame[cut], name="kind-rules")[0]
+    test = catalog.add_frame(frame[~cut], name="kind-rules-test")[0]
+    return KindExample(
+        train.ref,
+        test.ref,
+        None,
+        _rules_request,
+        time_limit=6.0,
+        task="rules",
+        options={"transaction_column": "transaction", "item_column": "item"},
+        inputs=lambda rows: rows,  # asked with baskets: no target column to drop
+    )
+
+
+EXAMPLES["rules"] = _rules

@@ -117,6 +117,9 @@ def test_kind_through_the_lifecycle(
         horizon = int(manifest.extra["forecast"]["horizon"])
         assert expected.shape == (n_series * horizon, len(manifest.labels))
         assert manifest.labels[0] == "mean"
+    elif manifest.task == "rules":  # per row: its basket's score (confidence) per item
+        assert expected.shape == (len(test), len(manifest.labels))
+        assert ((expected >= 0) & (expected <= 1)).all() and (expected > 0).any()
     else:
         assert expected.shape == (len(test), len(manifest.labels))
         assert np.allclose(expected.sum(axis=1), 1.0)

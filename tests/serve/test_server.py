@@ -366,6 +366,15 @@ def test_openapi_documents_what_every_input_kind_accepts(server: Server) -> None
                             "items": {"type": "string", "format": "byte"},
                             "description": "image models: base64 image files",
                         },
+                        "baskets": {
+                            "type": "array",
+                            "items": {"type": "array", "items": {"type": "string"}},
+                            "description": "rules models: baskets of items (or records: [{items}])",
+                        },
+                        "k": {
+                            "type": "integer",
+                            "description": "rules models: suggestions per basket",
+                        },
                     },
                 }
             },

@@ -139,11 +139,22 @@ def train_command(
         None, "--quantiles", help="forecast: quantiles to predict (default 0.1,0.5,0.9)"
     ),
     windows: int | None = typer.Option(None, "--windows", help="forecast: backtest windows (3)"),
+    transaction_column: str | None = typer.Option(
+        None, "--transaction-column", help="rules: the basket (transaction) id column"
+    ),
+    item_column: str | None = typer.Option(None, "--item-column", help="rules: the item column"),
+    min_support: float | None = typer.Option(
+        None, "--min-support", help="rules: minimum itemset support (default: automatic)"
+    ),
+    min_confidence: float | None = typer.Option(
+        None, "--min-confidence", help="rules: minimum rule confidence (default 0.1)"
+    ),
 ) -> None:
     """Run AutoML on a dataset version and register the best model.
 
     Forecasting: ``--task forecast --time-column C --horizon H`` (plus ``--id-column``,
     covariates and ``--quantiles``).
+    Association rules: ``--task rules --transaction-column T --item-column I``.
     """
     from lepton.learn.training import train_dataset
     from lepton.runtime.kinds import check_options
@@ -157,6 +168,10 @@ def train_command(
         "static_covariates": static_covariates,
         "quantiles": quantiles,
         "n_windows": windows,
+        "transaction_column": transaction_column,
+        "item_column": item_column,
+        "min_support": min_support,
+        "min_confidence": min_confidence,
     }
     options = {k: v for k, v in given.items() if v is not None}
     check_options(task, options)
@@ -183,6 +198,9 @@ def train_command(
     console.print(leaderboard_table(automl.leaderboard(), automl.metric_, validated))
     for note in automl.notes_:
         console.print(f"  [dim]• {note}[/]")
+    summary = getattr(automl.model_, "summary_table", None)
+    if callable(summary):  # kinds whose model has more to show (rules: the top rules)
+        console.print(summary())
     if outcome.test_report:
         metrics = outcome.test_report["metrics"]
         console.print(f"test ({test}): " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()))

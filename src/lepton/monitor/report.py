@@ -49,6 +49,7 @@ def render_html(
     latency: pd.DataFrame | None = None,
     metrics: pd.DataFrame | None = None,
     summary: dict[str, Any] | None = None,
+    sections: list[tuple[str, str]] | None = None,
 ) -> Path:
     """Write the report to ``path`` (temp file + rename, so readers never see half a file)."""
     e = html.escape
@@ -77,6 +78,8 @@ def render_html(
     if metrics is not None and not metrics.empty:
         parts.append("<h2>Metrics over time</h2>" + _img(_metrics_plot(metrics)))
     parts.append("<h2>Data quality</h2>" + _quality_section(quality))
+    for heading, body in sections or []:  # the model kind's own (HTML it escaped itself)
+        parts.append(f"<h2>{e(heading)}</h2>{body}")
     parts.append("</body></html>")
     return _write_atomic(Path(path), "".join(parts))
 

@@ -89,6 +89,8 @@ class MonitorData:
     current: pd.DataFrame
     latency: pd.DataFrame
     metrics: pd.DataFrame
+    # the kind's own report sections (title, HTML), e.g. a rules model's top rules
+    sections: list[tuple[str, str]] = field(default_factory=list)
 
 
 def summarize(
@@ -139,7 +141,8 @@ def summarize(
     summary.performance = live.metrics
     summary.residual_drift = live.residual_drift
     latency = per_request[["ts", "latency_ms", "version"]].reset_index(drop=True)
-    return summary, MonitorData(checks.reference, current, latency, live.over_time)
+    sections = kind.entry("report_sections")(manifest) if kind.report_sections else []
+    return summary, MonitorData(checks.reference, current, latency, live.over_time, sections)
 
 
 def _reference(project: Project, manifest: PackageManifest) -> pd.DataFrame:
@@ -202,4 +205,5 @@ def write_report(summary: MonitorSummary, data: MonitorData, path: Path) -> Path
         latency=data.latency,
         metrics=None if data.metrics.empty else data.metrics,
         summary=summary.headline(),
+        sections=data.sections,
     )

@@ -75,6 +75,13 @@ class Codec(ABC):
             "probabilities": scores.round(6).tolist(),
         }
 
+    def answer(
+        self, outputs: NDArray[Any], labels: list[Any] | None, records: Records
+    ) -> dict[str, Any]:
+        """The answer's prediction fields given the validated records too (rules: which
+        rules fired for each basket); by default just ``encode``."""
+        return self.encode(outputs, labels)
+
     @classmethod
     @abstractmethod
     def openapi_request_body(cls) -> dict[str, Any]:

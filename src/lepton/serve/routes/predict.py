@@ -61,7 +61,7 @@ async def predict(name: str, request: Request) -> Response:
             "deployment": name,
             "model": worker.model,
             "version": worker.version,
-            **worker.codec.encode(outputs, worker.labels),
+            **worker.codec.answer(outputs, worker.labels, records),
         }
     except (LeptonError, StarletteHTTPException) as exc:  # expected: answered with its status
         _failed(context, name, exc.http_status if isinstance(exc, LeptonError) else exc.status_code)

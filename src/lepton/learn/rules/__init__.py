@@ -1,0 +1,1 @@
+"""Association rules: FP-growth over baskets, pruned to the rules worth serving."""
