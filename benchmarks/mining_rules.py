@@ -177,17 +177,10 @@ def run(quick: bool = False) -> dict[str, Any]:
     return {"baskets": n, "time_limit": time_limit, "rows": rows, "targets": targets}
 
 
-def main() -> None:
-    if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        print(json.dumps(_child(json.loads(sys.argv[2]))))
-        return
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    from rich.console import Console
+def table(result: dict[str, Any]) -> Any:
+    """The rows as a rich table (also what benchmarks/mining.py prints)."""
     from rich.table import Table
 
-    result = run(quick=args.quick)
     table = Table(title=f"Association rules: {result['baskets']:,} Quest baskets + Adult")
     for column in (
         "data",
@@ -211,7 +204,21 @@ def main() -> None:
             f"{row['seconds']:.1f}",
             f"{row['peak_rss_mib']:.0f}",
         )
-    Console(width=120).print(table)
+    return table
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        print(json.dumps(_child(json.loads(sys.argv[2]))))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    from rich.console import Console
+
+    result = run(quick=args.quick)
+    table_ = table(result)
+    Console(width=120).print(table_)
     Console(width=120).print(result["targets"])
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "mining_rules.json").write_text(json.dumps(result, indent=2))
