@@ -117,6 +117,10 @@ def test_kind_through_the_lifecycle(
         horizon = int(manifest.extra["forecast"]["horizon"])
         assert expected.shape == (n_series * horizon, len(manifest.labels))
         assert manifest.labels[0] == "mean"
+    elif manifest.output_schema.type == "cluster":  # closeness to each cluster (-distance)
+        assert expected.shape == (len(test), len(manifest.labels))
+        assert (expected <= 0).all()
+        assert set(predictor.predict(features)) <= set(manifest.labels)
     else:
         assert expected.shape == (len(test), len(manifest.labels))
         assert np.allclose(expected.sum(axis=1), 1.0)

@@ -139,6 +139,9 @@ def train_command(
         None, "--quantiles", help="forecast: quantiles to predict (default 0.1,0.5,0.9)"
     ),
     windows: int | None = typer.Option(None, "--windows", help="forecast: backtest windows (3)"),
+    k: int | None = typer.Option(
+        None, "--k", help="clustering: the number of clusters (default: chosen by silhouette)"
+    ),
 ) -> None:
     """Run AutoML on a dataset version and register the best model.
 
@@ -146,7 +149,7 @@ def train_command(
     covariates and ``--quantiles``).
     """
     from lepton.learn.training import train_dataset
-    from lepton.runtime.kinds import check_options
+    from lepton.runtime.kinds import check_options, get_kind, resolve
     from lepton.store.project import Project
 
     given = {
@@ -157,6 +160,7 @@ def train_command(
         "static_covariates": static_covariates,
         "quantiles": quantiles,
         "n_windows": windows,
+        "k": k,
     }
     options = {k: v for k, v in given.items() if v is not None}
     check_options(task, options)
@@ -183,6 +187,9 @@ def train_command(
     console.print(leaderboard_table(automl.leaderboard(), automl.metric_, validated))
     for note in automl.notes_:
         console.print(f"  [dim]• {note}[/]")
+    summary = get_kind(automl.model_.kind).summary
+    if summary:  # the kind's own table after the leaderboard (clustering: the profile)
+        console.print(resolve(summary)(automl))
     if outcome.test_report:
         metrics = outcome.test_report["metrics"]
         console.print(f"test ({test}): " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()))

@@ -58,6 +58,8 @@ class ModelKind:
     live_performance: ClassVar[str] = "lepton.monitor.performance:labelled_performance"
     # "module:function(project, deployment, **options) -> RetrainDecision" (lepton.monitor)
     retrainer: ClassVar[str] = "lepton.monitor.retrain:retrain_labelled"
+    # "module:function(automl) -> rich renderable": printed after `lepton train`'s leaderboard
+    summary: ClassVar[str | None] = None
     prediction_drift: ClassVar[bool] = True  # whether the model's answers on the reference
     # data make a meaningful baseline for the live answers (forecasts: no, they are per step)
 
