@@ -103,9 +103,9 @@ def _categorical(
 
 
 def describe_contrast(contrast: dict[str, Any]) -> str:
-    """One line for a contrast: ``bill_length +1.8 sd`` / ``island=Biscoe ×2.1 share``."""
+    """One line for a contrast: ``bill_length +1.8 sd`` / ``island=Biscoe 80% vs 40% (x2.00)``."""
     if contrast["kind"] == "numeric":
         return f"{contrast['feature']} {contrast['effect']:+.2f} sd"
     lift = contrast.get("lift")
     share = f"{100 * contrast['cluster_share']:.0f}% vs {100 * contrast['overall_share']:.0f}%"
-    return f"{contrast['feature']} {share}" + (f" (×{lift:.2f})" if lift is not None else "")
+    return f"{contrast['feature']} {share}" + (f" (x{lift:.2f})" if lift is not None else "")
