@@ -76,7 +76,7 @@ class ClusteringBuilder(TabularBuilder):
         say("exporting the fp32 ONNX serving graph")
         try:
             graph = export_clusters(model)
-            diff = verify(model, graph, manifest, features)  # type: ignore[arg-type]
+            diff = verify(model, graph, manifest, features)
             check_faithful(diff, tolerance, "the fp32 ONNX graph")
         except ExportError as exc:
             notes.append(f"onnx-fp32 not built: {exc}")
