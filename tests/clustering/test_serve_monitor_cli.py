@@ -65,3 +65,36 @@ def test_cli_trains_prints_the_profile_and_refuses_bad_k(
     assert bad.returncode != 0 and "--k must be at least 2" in (bad.stderr + bad.stdout)
     wrong = cp.lepton("train", "cli-customers", "--k", "3")
     assert wrong.returncode != 0 and "--task clustering" in (wrong.stderr + wrong.stdout)
+
+
+def test_monitor_reports_the_share_shift_and_the_alert_fires(
+    cp: ClusterProject, cp_server: Server
+) -> None:
+    import time
+
+    from lepton.monitor.alerts import AlertRule, evaluate
+    from lepton.monitor.summary import summarize
+
+    version = cp.outcome.version
+    name = f"shift-{uuid.uuid4().hex[:8]}"
+    admin = cp_server.client(cp.keys["admin"])
+    put = admin.put(f"/v1/deployments/{name}", json={"model": f"{version.name}@{version.version}"})
+    assert put.status_code == 200, put.text
+    rows = customers(200, seed=13)
+    rows = rows[rows["group"] == 1].drop(columns=["group"])  # live traffic from one segment
+    client = cp_server.client(cp.keys["predict"])
+    answer = client.post(
+        f"/v1/deployments/{name}/predict", json={"records": rows.to_dict("records")}
+    )
+    assert answer.status_code == 200, answer.text
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the server flushes its prediction log in batches
+        summary, _ = summarize(cp.project, name, "all")
+        if summary.rows >= len(rows):
+            break
+        time.sleep(0.2)
+    assert summary.rows == len(rows)
+    assert summary.output_shift is not None and summary.output_shift.drifted
+    assert summary.headline()["output_shift"] is True
+    fired = evaluate([AlertRule("segments moved", "output_shift")], summary)
+    assert [f.rule.name for f in fired] == ["segments moved"]

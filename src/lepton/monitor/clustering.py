@@ -14,9 +14,7 @@ import numpy as np
 import pandas as pd
 
 from lepton.monitor.drift import FeatureDrift, _psi
-from lepton.monitor.performance import LivePerformance
 from lepton.runtime.manifest import PackageManifest
-from lepton.store.project import Project
 
 PSI_THRESHOLD = 0.2
 NAME = "cluster_share"
@@ -52,11 +50,8 @@ def share_shift(manifest: PackageManifest, clusters: pd.Series) -> FeatureDrift 
     )
 
 
-def cluster_share_performance(
-    project: Project, model: str, manifest: PackageManifest, labelled: pd.DataFrame, bucket: str
-) -> LivePerformance:
-    """No live metrics (clusters have no ground truth); the share shift of the logged rows."""
-    logged = (
-        labelled["out_prediction"] if "out_prediction" in labelled else pd.Series([], dtype=float)
-    )
-    return LivePerformance(residual_drift=share_shift(manifest, logged))
+def logged_share_shift(manifest: PackageManifest, log: pd.DataFrame) -> FeatureDrift | None:
+    """The kind's ``output_shift``: the share shift of the logged answers (``out_prediction``)."""
+    if "out_prediction" not in log.columns:
+        return None
+    return share_shift(manifest, log["out_prediction"])

@@ -30,7 +30,7 @@ class ClusteringKind(ModelKind):
     onnx_predictor = "lepton.runtime.onnx_table:OnnxPredictor"
     variants = "lepton.optimize.clustering:ClusteringBuilder"
     input_checks = "lepton.monitor.inputs:table_checks"
-    live_performance = "lepton.monitor.clustering:cluster_share_performance"
+    output_shift = "lepton.monitor.clustering:logged_share_shift"
     summary = "lepton.cli.clustering:profile_table"
     prediction_drift = False  # the share shift against training is the kind's own check
 

@@ -58,6 +58,9 @@ class ModelKind:
     live_performance: ClassVar[str] = "lepton.monitor.performance:labelled_performance"
     # "module:function(project, deployment, **options) -> RetrainDecision" (lepton.monitor)
     retrainer: ClassVar[str] = "lepton.monitor.retrain:retrain_labelled"
+    # "module:function(manifest, logged predictions) -> FeatureDrift | None": the shift of
+    # the kind's live outputs against training (clustering: cluster shares)
+    output_shift: ClassVar[str | None] = None
     # "module:function(automl) -> rich renderable": printed after `lepton train`'s leaderboard
     summary: ClassVar[str | None] = None
     prediction_drift: ClassVar[bool] = True  # whether the model's answers on the reference
