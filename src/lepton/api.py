@@ -157,6 +157,7 @@ def fit(
 
     Forecasting: ``task="forecast", time_column=…, horizon=H`` plus optional ``id_column``,
     ``known_covariates``, ``static_covariates``, ``quantiles`` and ``n_windows``.
+    Clustering: ``task="clustering"`` (no target; optional ``k`` and ``families``).
     """
     from lepton.learn.training import train_dataset
     from lepton.runtime.kinds import check_options
