@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-PENGUINS = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "penguins.train.parquet"
+PENGUINS = (
+    Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "penguins.train.parquet"
+)
 
 
 def load() -> tuple[pd.DataFrame, str]:
@@ -30,9 +32,10 @@ def load() -> tuple[pd.DataFrame, str]:
 
 def main() -> None:
     os.environ.setdefault("LEPTON_HOME", tempfile.mkdtemp(prefix="lepton-clusters-"))
+    from sklearn.metrics import adjusted_rand_score
+
     import lepton
     from lepton.learn.clustering.profile import describe_contrast
-    from sklearn.metrics import adjusted_rand_score
 
     frame, label = load()
     inputs = frame.drop(columns=[label])
