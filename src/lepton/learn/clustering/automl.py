@@ -117,10 +117,14 @@ def fit_clustering(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, 
     seed = automl.seed
     search = ClusterSearch()
     candidates: list[tuple[float, FittedClusters]] = []
-    over: Callable[[], bool] = lambda: time.time() > deadline_at  # noqa: E731
+
+    def over(seconds: float) -> bool:
+        """Would a fit taking ``seconds`` (the last one's time) end past the search deadline?"""
+        return time.time() + seconds > deadline_at
+
     interrupted = False
     for family in families:
-        if candidates and over():
+        if candidates and over(0.0):
             interrupted = True
             note = f"skipped {family}: the time limit is spent"
             notes.append(note)
@@ -194,7 +198,7 @@ def fit_clustering(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, 
 
 
 def _fit(
-    family: str, x: Matrix, ks: list[int], seed: int, over: Callable[[], bool]
+    family: str, x: Matrix, ks: list[int], seed: int, over: Callable[[float], bool]
 ) -> FittedClusters:
     if family == "kmeans":
         return fit_kmeans(x, ks, seed, over)

@@ -15,6 +15,7 @@ the family's ``measure``:
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,19 +86,24 @@ def silhouette(x: Matrix, labels: Labels, seed: int) -> float:
     return float(silhouette_score(xs, ls, sample_size=size, random_state=seed))
 
 
-def fit_kmeans(x: Matrix, ks: list[int], seed: int, deadline: Callable[[], bool]) -> FittedClusters:
+def fit_kmeans(
+    x: Matrix, ks: list[int], seed: int, deadline: Callable[[float], bool]
+) -> FittedClusters:
     """k-means for each k (n_init 10), keeping the k with the best silhouette."""
     from sklearn.cluster import KMeans
 
     best: FittedClusters | None = None
     best_score = -math.inf
     tried: list[dict[str, Any]] = []
+    last = 0.0
     for k in ks:
-        if best is not None and deadline():
+        if best is not None and deadline(last):
             break
+        started = time.monotonic()
         model = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(x)
         labels = np.asarray(model.labels_, dtype=np.int64)
         score = silhouette(x, labels, seed)
+        last = time.monotonic() - started
         tried.append({"k": k, "silhouette": round(score, 4), "inertia": float(model.inertia_)})
         if score > best_score:
             best_score = score
@@ -109,22 +115,27 @@ def fit_kmeans(x: Matrix, ks: list[int], seed: int, deadline: Callable[[], bool]
     return best
 
 
-def fit_gmm(x: Matrix, ks: list[int], seed: int, deadline: Callable[[], bool]) -> FittedClusters:
+def fit_gmm(
+    x: Matrix, ks: list[int], seed: int, deadline: Callable[[float], bool]
+) -> FittedClusters:
     """A full-covariance Gaussian mixture for each k, keeping the lowest BIC."""
     from sklearn.mixture import GaussianMixture
 
     best: FittedClusters | None = None
     best_bic = math.inf
     tried: list[dict[str, Any]] = []
+    last = 0.0
     for k in ks:
-        if best is not None and deadline():
+        if best is not None and deadline(last):
             break
+        started = time.monotonic()
         model = GaussianMixture(
             n_components=k, covariance_type="full", n_init=2, reg_covar=1e-4, random_state=seed
         ).fit(x)
         bic = float(model.bic(x))
         labels = np.asarray(model.predict(x), dtype=np.int64)
         empty = k - len(set(labels.tolist()))
+        last = time.monotonic() - started
         tried.append({"k": k, "bic": round(bic, 2), "empty_components": empty})
         if bic < best_bic and empty == 0:  # an empty component is not a cluster
             best_bic = bic
