@@ -159,6 +159,7 @@ def fit(
     ``known_covariates``, ``static_covariates``, ``quantiles`` and ``n_windows``.
     Association rules: ``task="rules", transaction_column=…, item_column=…`` plus optional
     ``min_support``, ``min_confidence`` and ``max_rules``.
+    Clustering: ``task="clustering"`` (no target; optional ``k`` and ``families``).
     """
     from lepton.learn.training import train_dataset
     from lepton.runtime.kinds import check_options

@@ -110,11 +110,37 @@ def _forecast(catalog: DataCatalog, root: Path) -> KindExample:
     )
 
 
+def _blobs(seed: int, n: int) -> pd.DataFrame:
+    """Three groups in two numbers and a category (their segment), for clustering."""
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, 3, size=n)
+    centers = np.array([[0.0, 0.0], [5.0, 5.0], [0.0, 6.0]])
+    xy = centers[group] + rng.normal(0, 0.6, size=(n, 2))
+    segment = np.array(["a", "b", "c"])[group]
+    return pd.DataFrame({"x1": xy[:, 0], "x2": xy[:, 1], "segment": segment})
+
+
+def _clustering(catalog: DataCatalog, root: Path) -> KindExample:
+    train = catalog.add_frame(_blobs(7, 180), name="kind-cluster")[0]
+    test = catalog.add_frame(_blobs(8, 40), name="kind-cluster-test")[0]
+    return KindExample(
+        train.ref,
+        test.ref,
+        ["kmeans"],
+        _records,
+        time_limit=8.0,
+        task="clustering",
+        inputs=lambda rows: rows,  # no target: the rows are the input
+        held_out=False,  # no labels to score held-out rows against
+    )
+
+
 EXAMPLES: dict[str, Callable[[DataCatalog, Path], KindExample]] = {
     "tabular": _table,
     "text": _text,
     "image": _image,
     "forecast": _forecast,
+    "clustering": _clustering,
 }
 
 

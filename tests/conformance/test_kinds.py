@@ -120,6 +120,10 @@ def test_kind_through_the_lifecycle(
     elif manifest.task == "rules":  # per row: its basket's score (confidence) per item
         assert expected.shape == (len(test), len(manifest.labels))
         assert ((expected >= 0) & (expected <= 1)).all() and (expected > 0).any()
+    elif manifest.output_schema.type == "cluster":  # closeness to each cluster (-distance)
+        assert expected.shape == (len(test), len(manifest.labels))
+        assert (expected <= 0).all()
+        assert set(predictor.predict(features)) <= set(manifest.labels)
     else:
         assert expected.shape == (len(test), len(manifest.labels))
         assert np.allclose(expected.sum(axis=1), 1.0)

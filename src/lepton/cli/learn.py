@@ -149,6 +149,9 @@ def train_command(
     min_confidence: float | None = typer.Option(
         None, "--min-confidence", help="rules: minimum rule confidence (default 0.1)"
     ),
+    k: int | None = typer.Option(
+        None, "--k", help="clustering: the number of clusters (default: chosen by silhouette)"
+    ),
 ) -> None:
     """Run AutoML on a dataset version and register the best model.
 
@@ -157,7 +160,7 @@ def train_command(
     Association rules: ``--task rules --transaction-column T --item-column I``.
     """
     from lepton.learn.training import train_dataset
-    from lepton.runtime.kinds import check_options
+    from lepton.runtime.kinds import check_options, get_kind, resolve
     from lepton.store.project import Project
 
     given = {
@@ -172,6 +175,7 @@ def train_command(
         "item_column": item_column,
         "min_support": min_support,
         "min_confidence": min_confidence,
+        "k": k,
     }
     options = {k: v for k, v in given.items() if v is not None}
     check_options(task, options)
@@ -198,9 +202,9 @@ def train_command(
     console.print(leaderboard_table(automl.leaderboard(), automl.metric_, validated))
     for note in automl.notes_:
         console.print(f"  [dim]• {note}[/]")
-    summary = getattr(automl.model_, "summary_table", None)
-    if callable(summary):  # kinds whose model has more to show (rules: the top rules)
-        console.print(summary())
+    summary = get_kind(automl.model_.kind).summary
+    if summary:  # the kind's own table after the leaderboard (clustering: the profile)
+        console.print(resolve(summary)(automl))
     if outcome.test_report:
         metrics = outcome.test_report["metrics"]
         console.print(f"test ({test}): " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()))

@@ -87,6 +87,12 @@ def print_summary(summary: Any) -> None:
             f"forecast residual drift (live vs backtest scaled residuals): "
             f"{'[red]yes[/]' if r.drifted else 'no'} ({r.test} {r.statistic:.4f})"
         )
+    if summary.output_shift is not None:
+        o = summary.output_shift
+        console.print(
+            f"output shift ({o.name}, live vs training): "
+            f"{'[red]yes[/]' if o.drifted else 'no'} (PSI {o.psi:.3f}, {o.test} p={o.p_value:.3g})"
+        )
     if summary.quality is not None and summary.quality.issues:
         for issue in summary.quality.issues:
             console.print(f"[yellow]data quality:[/] {issue}")

@@ -28,6 +28,8 @@ from lepton.learn.text_plan import plan_text
 from lepton.runtime.kinds import get_kind, infer_kind, kind_for_task
 
 if TYPE_CHECKING:
+    from lepton.learn.clustering.automl import ClusterSearch
+    from lepton.learn.clustering.model import ClusterModel
     from lepton.learn.forecast.automl import ForecastSearch
     from lepton.learn.forecast.model import ForecastModel
     from lepton.learn.rules.automl import RulesSearch
@@ -61,8 +63,8 @@ MIN_TRAIN_ROWS = 10  # below this, cross-validated scores mean nothing
 class AutoML:
     """Finds the most accurate model the time budget allows for one target column."""
 
-    model_: TrainedModel | ImageModel | ForecastModel | RulesModel
-    search_: SearchResult | ForecastSearch | RulesSearch
+    model_: TrainedModel | ImageModel | ForecastModel | RulesModel | ClusterModel
+    search_: SearchResult | ForecastSearch | RulesSearch | ClusterSearch
     validation_how_: str | None = None  # set when validation is not k-fold CV (images)
     backtest_: dict[str, Any] | None = None  # forecasting: windows, coverage, per-family scores
 

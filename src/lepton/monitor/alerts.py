@@ -20,7 +20,9 @@ training naive error), ``coverage_<level>`` (e.g. ``coverage_80`` for the 0.1 to
 interval) and ``residual_mean`` (mean scaled residual: the bias). E.g.
 ``kind = "metric_above", metric = "mase", threshold = 1.2`` or
 ``kind = "metric_below", metric = "coverage_80", threshold = 0.7``. ``residual_drift``
-fires when the live scaled residuals of a forecaster drift from its backtest's.
+fires when the live scaled residuals of a forecaster drift from its backtest's;
+``output_shift`` when a kind's own output check fires (clustering: live cluster shares
+against training, PSI > 0.2).
 
 A fired alert is stored in the metadata store, written to the log and sent to the
 webhook; a failed delivery is recorded as undelivered rather than lost.
@@ -46,6 +48,7 @@ KINDS = (
     "dataset_drift",
     "prediction_drift",
     "residual_drift",
+    "output_shift",
     "metric_below",
     "metric_above",
     "latency_p99_above",
@@ -87,7 +90,7 @@ def load_rules(settings: Settings) -> tuple[list[AlertRule], str | None]:
                 f"{settings.config_file}: alert #{i + 1} has kind {kind!r}; choose {', '.join(KINDS)}"
             )
         if (
-            kind not in ("dataset_drift", "prediction_drift", "residual_drift")
+            kind not in ("dataset_drift", "prediction_drift", "residual_drift", "output_shift")
             and "threshold" not in raw
         ):
             raise ConfigError(f"{settings.config_file}: alert #{i + 1} ({kind}) needs a threshold")
@@ -128,6 +131,11 @@ def _check(rule: AlertRule, s: MonitorSummary) -> tuple[float | None, str] | Non
         )
     if rule.kind == "prediction_drift" and s.prediction_drift and s.prediction_drift.drifted:
         return s.prediction_drift.statistic, f"prediction drift ({s.prediction_drift.test})"
+    if rule.kind == "output_shift" and s.output_shift and s.output_shift.drifted:
+        return (
+            s.output_shift.psi,
+            f"output shift: {s.output_shift.name} (PSI {s.output_shift.psi:.3f})",
+        )
     if rule.kind == "residual_drift" and s.residual_drift and s.residual_drift.drifted:
         return s.residual_drift.statistic, f"forecast residual drift ({s.residual_drift.test})"
     p99 = s.latency_p99_ms

@@ -20,7 +20,7 @@ from lepton.monitor.inputs import InputChecks
 from lepton.monitor.performance import LivePerformance
 from lepton.monitor.quality import QualityReport
 from lepton.monitor.text_drift import TextDrift
-from lepton.runtime.kinds import get_kind
+from lepton.runtime.kinds import get_kind, resolve
 from lepton.runtime.loader import load_predictor, package_folder
 from lepton.runtime.manifest import PackageManifest, read_manifest
 from lepton.serve.deployments import get_spec
@@ -50,6 +50,7 @@ class MonitorSummary:
     performance: pd.DataFrame = field(default_factory=pd.DataFrame)
     text_drift: list[TextDrift] = field(default_factory=list)  # text columns only
     residual_drift: FeatureDrift | None = None  # forecasts: live vs backtest scaled residuals
+    output_shift: FeatureDrift | None = None  # the kind's output check (cluster shares)
 
     def headline(self) -> dict[str, Any]:
         """Flat numbers for alerts, JSON output and the report's summary block."""
@@ -74,6 +75,9 @@ class MonitorSummary:
             out["prediction_drift"] = self.prediction_drift.drifted
         if self.residual_drift is not None:
             out["residual_drift"] = self.residual_drift.drifted
+        if self.output_shift is not None:
+            out["output_shift"] = self.output_shift.drifted
+            out["output_shift_psi"] = self.output_shift.psi
         if self.text_drift:
             out["text_drifted_columns"] = [t.name for t in self.text_drift if t.drifted]
         for row in self.performance.itertuples():
@@ -133,6 +137,8 @@ def summarize(
             project, spec.model, spec.primary, reference, log
         )
 
+    if kind.output_shift:
+        summary.output_shift = resolve(kind.output_shift)(manifest, log)
     labelled = store.labelled(deployment, window=span)
     summary.labelled_rows = len(labelled)
     live: LivePerformance = kind.entry("live_performance")(

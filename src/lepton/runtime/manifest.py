@@ -76,7 +76,7 @@ class ColumnSpec:
 class OutputSpec:
     """What a prediction is: class probabilities over ``labels``, or a value."""
 
-    type: str  # "class", "value" or "forecast"
+    type: str  # "class", "value", "forecast" or "cluster"
     name: str
     labels: tuple[Any, ...] = ()
     probabilities: bool = False
@@ -87,6 +87,8 @@ class OutputSpec:
             return cls("value", target)
         if task == "forecast":  # labels name the columns of each step: mean, q0.1, …
             return cls("forecast", target, tuple(labels), False)
+        if task == "clustering":  # labels are cluster ids; outputs are closeness, not proba
+            return cls("cluster", target, tuple(labels), False)
         return cls("class", target, tuple(labels), True)
 
     def to_dict(self) -> dict[str, Any]:

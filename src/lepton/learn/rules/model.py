@@ -192,3 +192,8 @@ class RulesModel:
                 "rules": self.rules.to_json(),
             }
         }
+
+
+def top_rules_summary(automl: Any) -> Any:
+    """The rules kind's ``summary`` part: the top rules after ``lepton train``."""
+    return automl.model_.summary_table()

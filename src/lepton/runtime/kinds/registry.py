@@ -61,6 +61,11 @@ class ModelKind:
     # "module:function(manifest) -> [(title, html)]": the kind's own sections of the HTML
     # monitoring report (rules: the top rules), or None
     report_sections: ClassVar[str | None] = None
+    # "module:function(manifest, logged predictions) -> FeatureDrift | None": the shift of
+    # the kind's live outputs against training (clustering: cluster shares)
+    output_shift: ClassVar[str | None] = None
+    # "module:function(automl) -> rich renderable": printed after `lepton train`'s leaderboard
+    summary: ClassVar[str | None] = None
     prediction_drift: ClassVar[bool] = True  # whether the model's answers on the reference
     # data make a meaningful baseline for the live answers (forecasts: no, they are per step)
 

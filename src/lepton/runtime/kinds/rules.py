@@ -36,6 +36,7 @@ class RulesKind(ModelKind):
     input_checks = "lepton.monitor.rules:rules_checks"
     live_performance = "lepton.monitor.rules:rules_performance"
     report_sections = "lepton.monitor.rules:rules_sections"
+    summary = "lepton.learn.rules.model:top_rules_summary"
     prediction_drift = False  # the answers are per-item scores; item-share drift covers it
 
     def claims(self, column_kinds: object) -> bool:

@@ -1,0 +1,1 @@
+"""Clustering: k-means, HDBSCAN and Gaussian mixtures on the tabular feature encoding."""
