@@ -157,6 +157,8 @@ def fit(
 
     Forecasting: ``task="forecast", time_column=…, horizon=H`` plus optional ``id_column``,
     ``known_covariates``, ``static_covariates``, ``quantiles`` and ``n_windows``.
+    Anomaly detection: ``task="anomaly"`` plus optional ``contamination`` (default 0.05, or
+    the label's rate) and ``target`` (a two-valued label, used only to select and evaluate).
     """
     from lepton.learn.training import train_dataset
     from lepton.runtime.kinds import check_options

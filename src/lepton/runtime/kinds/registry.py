@@ -58,6 +58,10 @@ class ModelKind:
     live_performance: ClassVar[str] = "lepton.monitor.performance:labelled_performance"
     # "module:function(project, deployment, **options) -> RetrainDecision" (lepton.monitor)
     retrainer: ClassVar[str] = "lepton.monitor.retrain:retrain_labelled"
+    # optional "module:function(manifest, log) -> DataFrame" (lepton.monitor.performance
+    # COLUMNS): metrics of the live outputs that need no labels (anomalies: the flag rate
+    # against the training rate); shown with the live metrics, so metric_* alerts see them
+    live_outputs: ClassVar[str | None] = None
     prediction_drift: ClassVar[bool] = True  # whether the model's answers on the reference
     # data make a meaningful baseline for the live answers (forecasts: no, they are per step)
 
