@@ -160,6 +160,8 @@ def fit(
     Association rules: ``task="rules", transaction_column=…, item_column=…`` plus optional
     ``min_support``, ``min_confidence`` and ``max_rules``.
     Clustering: ``task="clustering"`` (no target; optional ``k`` and ``families``).
+    Anomaly detection: ``task="anomaly"`` plus optional ``contamination`` (default 0.05, or
+    the label's rate) and ``target`` (a two-valued label, used only to select and evaluate).
     """
     from lepton.learn.training import train_dataset
     from lepton.runtime.kinds import check_options

@@ -170,3 +170,24 @@ def _rules(catalog: DataCatalog, root: Path) -> KindExample:
 
 
 EXAMPLES["rules"] = _rules
+
+
+def _anomaly(catalog: DataCatalog, root: Path) -> KindExample:
+    from tests.anomaly.conftest import planted
+
+    frame = planted(200, seed=11).drop(columns="is_fraud")
+    train = catalog.add_frame(frame.iloc[:160], name="kind-anomaly")[0]
+    test = catalog.add_frame(frame.iloc[160:], name="kind-anomaly-test")[0]
+    return KindExample(
+        train.ref,
+        test.ref,
+        None,
+        _records,
+        time_limit=15.0,
+        task="anomaly",
+        inputs=lambda rows: rows,  # no target column: every column is a feature
+        held_out=False,  # unlabelled rows
+    )
+
+
+EXAMPLES["anomaly"] = _anomaly

@@ -124,6 +124,9 @@ def test_kind_through_the_lifecycle(
         assert expected.shape == (len(test), len(manifest.labels))
         assert (expected <= 0).all()
         assert set(predictor.predict(features)) <= set(manifest.labels)
+    elif manifest.task == "anomaly":  # per row: the score in [0, 1] and the 0/1 flag
+        assert expected.shape == (len(test), 2) and manifest.labels == ["score", "is_anomaly"]
+        assert ((expected[:, 0] >= 0) & (expected[:, 0] <= 1)).all()
     else:
         assert expected.shape == (len(test), len(manifest.labels))
         assert np.allclose(expected.sum(axis=1), 1.0)

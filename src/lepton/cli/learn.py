@@ -152,12 +152,17 @@ def train_command(
     k: int | None = typer.Option(
         None, "--k", help="clustering: the number of clusters (default: chosen by silhouette)"
     ),
+    contamination: float | None = typer.Option(
+        None, "--contamination", help="anomaly: share of rows flagged, in (0, 0.5] (0.05)"
+    ),
 ) -> None:
     """Run AutoML on a dataset version and register the best model.
 
     Forecasting: ``--task forecast --time-column C --horizon H`` (plus ``--id-column``,
     covariates and ``--quantiles``).
     Association rules: ``--task rules --transaction-column T --item-column I``.
+    Clustering: ``--task clustering [--k K]``. Anomaly detection: ``--task anomaly`` (plus
+    ``--contamination`` and an optional two-valued label ``--target``, never a feature).
     """
     from lepton.learn.training import train_dataset
     from lepton.runtime.kinds import check_options, get_kind, resolve
@@ -176,6 +181,7 @@ def train_command(
         "min_support": min_support,
         "min_confidence": min_confidence,
         "k": k,
+        "contamination": contamination,
     }
     options = {k: v for k, v in given.items() if v is not None}
     check_options(task, options)
@@ -419,6 +425,11 @@ def predict_command(
         if forecaster is not None:
             later = read_source(future).frame if future is not None else None
             out = forecaster.forecast(frame, horizon=horizon, future=later)
+        elif predictor.manifest.output_schema.type not in ("value", "class"):
+            # named values per row (anomaly: score, is_anomaly), one column each
+            raw = predictor.predict_raw(frame)
+            for j, label in enumerate(predictor.manifest.output_schema.labels):
+                out[str(label)] = raw[:, j]
         else:
             target = predictor.manifest.target
             out[f"{target}_predicted"] = predictor.predict(frame).to_numpy()

@@ -145,6 +145,10 @@ def summarize(
         project, spec.model, manifest, labelled, _bucket(log)
     )
     summary.performance = live.metrics
+    if kind.live_outputs is not None:
+        rates = kind.entry("live_outputs")(manifest, log)
+        rows = live.metrics.to_dict("records") + rates.to_dict("records")
+        summary.performance = pd.DataFrame(rows, columns=list(live.metrics.columns))
     summary.residual_drift = live.residual_drift
     latency = per_request[["ts", "latency_ms", "version"]].reset_index(drop=True)
     sections = kind.entry("report_sections")(manifest) if kind.report_sections else []

@@ -89,13 +89,15 @@ class OutputSpec:
             return cls("forecast", target, tuple(labels), False)
         if task == "clustering":  # labels are cluster ids; outputs are closeness, not proba
             return cls("cluster", target, tuple(labels), False)
+        if task == "anomaly":  # labels name the columns of each row: score, is_anomaly
+            return cls("anomaly", target, tuple(labels), False)
         return cls("class", target, tuple(labels), True)
 
     def to_dict(self) -> dict[str, Any]:
         if self.type == "value":
             return {"type": "value", "name": self.name}
-        if self.type == "forecast":
-            return {"type": "forecast", "name": self.name, "labels": list(self.labels)}
+        if self.type in ("forecast", "anomaly"):
+            return {"type": self.type, "name": self.name, "labels": list(self.labels)}
         return {
             "type": self.type,
             "name": self.name,

@@ -66,6 +66,10 @@ class ModelKind:
     output_shift: ClassVar[str | None] = None
     # "module:function(automl) -> rich renderable": printed after `lepton train`'s leaderboard
     summary: ClassVar[str | None] = None
+    # optional "module:function(manifest, log) -> DataFrame" (lepton.monitor.performance
+    # COLUMNS): metrics of the live outputs that need no labels (anomalies: the flag rate
+    # against the training rate); shown with the live metrics, so metric_* alerts see them
+    live_outputs: ClassVar[str | None] = None
     prediction_drift: ClassVar[bool] = True  # whether the model's answers on the reference
     # data make a meaningful baseline for the live answers (forecasts: no, they are per step)
 

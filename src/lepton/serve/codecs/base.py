@@ -44,6 +44,10 @@ class Codec(ABC):
     offload: ClassVar[bool] = False
     """Whether ``validate`` is slow enough (decoding images) to run in a thread."""
 
+    values: ClassVar[bool] = False
+    """Whether outputs are values named by the labels (logged as ``out_<label>``), not
+    class probabilities (anomalies: score and flag)."""
+
     endpoint: ClassVar[str] = "predict"
     """The route this kind answers on (``/v1/deployments/{name}/<endpoint>``)."""
 

@@ -152,6 +152,7 @@ def _log(
         worker.codec.loggable(records),
         outputs,
         worker.labels,
+        values=worker.codec.values,
     )
 
 

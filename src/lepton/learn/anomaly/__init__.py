@@ -1,0 +1,1 @@
+"""Anomaly detection: unsupervised detectors on the shared tabular encoding, chosen by stability."""
