@@ -139,11 +139,24 @@ def train_command(
         None, "--quantiles", help="forecast: quantiles to predict (default 0.1,0.5,0.9)"
     ),
     windows: int | None = typer.Option(None, "--windows", help="forecast: backtest windows (3)"),
+    user_column: str | None = typer.Option(
+        None, "--user-column", help="recommend: the column of user ids"
+    ),
+    item_column: str | None = typer.Option(
+        None, "--item-column", help="recommend: the column of item ids"
+    ),
+    rating_column: str | None = typer.Option(
+        None, "--rating-column", help="recommend: interaction strength (default: 1 each)"
+    ),
+    top_k: int | None = typer.Option(
+        None, "--k", help="recommend: items per answer and the metrics' cut-off (10)"
+    ),
 ) -> None:
     """Run AutoML on a dataset version and register the best model.
 
     Forecasting: ``--task forecast --time-column C --horizon H`` (plus ``--id-column``,
-    covariates and ``--quantiles``).
+    covariates and ``--quantiles``). Recommendation: ``--task recommend --user-column U
+    --item-column I`` (plus ``--rating-column``, ``--time-column``, ``--k``).
     """
     from lepton.learn.training import train_dataset
     from lepton.runtime.kinds import check_options
@@ -157,6 +170,10 @@ def train_command(
         "static_covariates": static_covariates,
         "quantiles": quantiles,
         "n_windows": windows,
+        "user_column": user_column,
+        "item_column": item_column,
+        "rating_column": rating_column,
+        "k": top_k,
     }
     options = {k: v for k, v in given.items() if v is not None}
     check_options(task, options)

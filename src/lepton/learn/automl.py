@@ -30,6 +30,8 @@ from lepton.runtime.kinds import get_kind, infer_kind, kind_for_task
 if TYPE_CHECKING:
     from lepton.learn.forecast.automl import ForecastSearch
     from lepton.learn.forecast.model import ForecastModel
+    from lepton.learn.recommend.automl import RecommendSearch
+    from lepton.learn.recommend.model import RecommendModel
     from lepton.learn.vision.model import ImageModel
 
 MAX_ENSEMBLE_CANDIDATES = 20
@@ -59,8 +61,8 @@ MIN_TRAIN_ROWS = 10  # below this, cross-validated scores mean nothing
 class AutoML:
     """Finds the most accurate model the time budget allows for one target column."""
 
-    model_: TrainedModel | ImageModel | ForecastModel
-    search_: SearchResult | ForecastSearch
+    model_: TrainedModel | ImageModel | ForecastModel | RecommendModel
+    search_: SearchResult | ForecastSearch | RecommendSearch
     validation_how_: str | None = None  # set when validation is not k-fold CV (images)
     backtest_: dict[str, Any] | None = None  # forecasting: windows, coverage, per-family scores
 

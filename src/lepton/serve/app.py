@@ -21,7 +21,7 @@ from lepton.serve.errors import install_error_handlers
 from lepton.serve.metrics import ServerMetrics
 from lepton.serve.predlog import PredictionLog
 from lepton.serve.responses import ORJSONResponse
-from lepton.serve.routes import admin, feedback, forecast, health, predict
+from lepton.serve.routes import admin, feedback, forecast, health, predict, recommend
 from lepton.serve.runtime import ServingState
 from lepton.store.project import Project
 
@@ -68,7 +68,7 @@ def create_app(
         default_response_class=ORJSONResponse,
     )
     app.state.lepton = context
-    for module in (health, admin, feedback, predict, forecast):
+    for module in (health, admin, feedback, predict, forecast, recommend):
         app.include_router(module.router)
     install_error_handlers(app, metrics)
     return app
