@@ -19,6 +19,7 @@ os.environ.setdefault("LEPTON_HOME", tempfile.mkdtemp(prefix="lepton-example-rec
 from mining_recommend import load_movielens, split_last
 
 import lepton
+from lepton.learn.recommend.evaluation import evaluate_recommend
 
 
 def main() -> None:
@@ -38,7 +39,7 @@ def main() -> None:
     cold = model.recommend("someone-new", 5)
     print("unknown user:", cold["fallback"], [i["item"] for i in cold["items"]])
     print("films like 50:", [i["item"] for i in model.similar("50", 5)["items"]])
-    report = lepton.learn.recommend.evaluation.evaluate_recommend(model.automl.model_, test)
+    report = evaluate_recommend(model.automl.model_, test)
     print("test (each user's latest film):", report["metrics"])
 
 
