@@ -129,6 +129,14 @@ class Model:
             history, horizon=horizon, series=series, future=future
         )
 
+    def recommend(self, user: Any, k: int | None = None) -> dict[str, Any]:
+        """A recommender's top-k unseen items for ``user`` (popularity when it is unknown)."""
+        return self.automl.model_.recommend(user, k)  # type: ignore[no-any-return]
+
+    def similar(self, item: Any, k: int | None = None) -> dict[str, Any]:
+        """A recommender's ``k`` items most like ``item``."""
+        return self.automl.model_.similar(item, k)  # type: ignore[no-any-return]
+
     def __repr__(self) -> str:
         return f"Model({self.ref}, task={self.automl.task_}, metric={self.automl.metric_})"
 
@@ -162,6 +170,8 @@ def fit(
     Clustering: ``task="clustering"`` (no target; optional ``k`` and ``families``).
     Anomaly detection: ``task="anomaly"`` plus optional ``contamination`` (default 0.05, or
     the label's rate) and ``target`` (a two-valued label, used only to select and evaluate).
+    Recommendation: ``task="recommend", user_column=…, item_column=…`` plus optional
+    ``rating_column``, ``time_column`` and ``k``.
     """
     from lepton.learn.training import train_dataset
     from lepton.runtime.kinds import check_options

@@ -191,3 +191,34 @@ def _anomaly(catalog: DataCatalog, root: Path) -> KindExample:
 
 
 EXAMPLES["anomaly"] = _anomaly
+
+
+def _recommend_request(rows: pd.DataFrame) -> list[Any]:
+    """A /recommend body's records: one per test user."""
+    return [{"user": str(u), "k": 5} for u in rows["user"]]
+
+
+def _recommend(catalog: DataCatalog, root: Path) -> KindExample:
+    rng = np.random.default_rng(7)
+    rows = []
+    for u in range(40):  # even users like items a*, odd users b*
+        group = "ab"[u % 2]
+        for t, i in enumerate(rng.choice(10, size=6, replace=False)):
+            rows.append({"user": f"u{u}", "item": f"{group}{i}", "ts": t})
+    frame = pd.DataFrame(rows)
+    train = catalog.add_frame(frame, name="kind-recommend")[0]
+    users = pd.DataFrame({"user": [f"u{u}" for u in range(0, 40, 4)] + ["stranger"]})
+    test = catalog.add_frame(users, name="kind-recommend-users")[0]
+    return KindExample(
+        train.ref,
+        test.ref,
+        ["popularity", "item_knn"],
+        _recommend_request,
+        task="recommend",
+        options={"user_column": "user", "item_column": "item", "time_column": "ts", "k": 5},
+        inputs=lambda rows: rows,  # users to recommend for (no target column)
+        held_out=False,  # users to ask about, not later interactions to score
+    )
+
+
+EXAMPLES["recommend"] = _recommend

@@ -123,7 +123,7 @@ def train_command(
     folds: int = typer.Option(5, "--folds", help="cross-validation folds"),
     families: str | None = typer.Option(None, "--families", help="comma-separated model families"),
     time_column: str | None = typer.Option(
-        None, "--time-column", help="forecast: the column of timestamps"
+        None, "--time-column", help="forecast, recommend: the column of timestamps"
     ),
     horizon: int | None = typer.Option(None, "--horizon", help="forecast: steps to forecast"),
     id_column: str | None = typer.Option(
@@ -142,7 +142,9 @@ def train_command(
     transaction_column: str | None = typer.Option(
         None, "--transaction-column", help="rules: the basket (transaction) id column"
     ),
-    item_column: str | None = typer.Option(None, "--item-column", help="rules: the item column"),
+    item_column: str | None = typer.Option(
+        None, "--item-column", help="rules, recommend: the item column"
+    ),
     min_support: float | None = typer.Option(
         None, "--min-support", help="rules: minimum itemset support (default: automatic)"
     ),
@@ -150,10 +152,19 @@ def train_command(
         None, "--min-confidence", help="rules: minimum rule confidence (default 0.1)"
     ),
     k: int | None = typer.Option(
-        None, "--k", help="clustering: the number of clusters (default: chosen by silhouette)"
+        None,
+        "--k",
+        help="clustering: the number of clusters (default: by silhouette); "
+        "recommend: items per answer and the metrics' cut-off (10)",
     ),
     contamination: float | None = typer.Option(
         None, "--contamination", help="anomaly: share of rows flagged, in (0, 0.5] (0.05)"
+    ),
+    user_column: str | None = typer.Option(
+        None, "--user-column", help="recommend: the column of user ids"
+    ),
+    rating_column: str | None = typer.Option(
+        None, "--rating-column", help="recommend: interaction strength (default: 1 each)"
     ),
 ) -> None:
     """Run AutoML on a dataset version and register the best model.
@@ -163,6 +174,8 @@ def train_command(
     Association rules: ``--task rules --transaction-column T --item-column I``.
     Clustering: ``--task clustering [--k K]``. Anomaly detection: ``--task anomaly`` (plus
     ``--contamination`` and an optional two-valued label ``--target``, never a feature).
+    Recommendation: ``--task recommend --user-column U --item-column I`` (plus
+    ``--rating-column``, ``--time-column``, ``--k``).
     """
     from lepton.learn.training import train_dataset
     from lepton.runtime.kinds import check_options, get_kind, resolve
@@ -182,8 +195,10 @@ def train_command(
         "min_confidence": min_confidence,
         "k": k,
         "contamination": contamination,
+        "user_column": user_column,
+        "rating_column": rating_column,
     }
-    options = {k: v for k, v in given.items() if v is not None}
+    options = {key: v for key, v in given.items() if v is not None}
     check_options(task, options)
     project = Project.open()
     view = TrainingView(time_limit)

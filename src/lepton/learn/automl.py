@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from lepton.learn.clustering.model import ClusterModel
     from lepton.learn.forecast.automl import ForecastSearch
     from lepton.learn.forecast.model import ForecastModel
+    from lepton.learn.recommend.automl import RecommendSearch
+    from lepton.learn.recommend.model import RecommendModel
     from lepton.learn.rules.automl import RulesSearch
     from lepton.learn.rules.model import RulesModel
     from lepton.learn.vision.model import ImageModel
@@ -63,8 +65,8 @@ MIN_TRAIN_ROWS = 10  # below this, cross-validated scores mean nothing
 class AutoML:
     """Finds the most accurate model the time budget allows for one target column."""
 
-    model_: TrainedModel | ImageModel | ForecastModel | RulesModel | ClusterModel
-    search_: SearchResult | ForecastSearch | RulesSearch | ClusterSearch
+    model_: TrainedModel | ImageModel | ForecastModel | RulesModel | ClusterModel | RecommendModel
+    search_: SearchResult | ForecastSearch | RulesSearch | ClusterSearch | RecommendSearch
     validation_how_: str | None = None  # set when validation is not k-fold CV (images)
     backtest_: dict[str, Any] | None = None  # forecasting: windows, coverage, per-family scores
 

@@ -82,6 +82,9 @@ def write_package(
         (folder / NATIVE).parent.mkdir(parents=True, exist_ok=True)
         with (folder / NATIVE).open("wb") as fh:
             pickle.dump(native, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        write_arrays = getattr(native, "write_arrays", None)
+        if callable(write_arrays):  # a model keeping its arrays as .npz beside the pickle
+            write_arrays((folder / NATIVE).parent)
     if (folder / NATIVE).is_file():
         serving["native"] = NATIVE
     else:
@@ -109,6 +112,9 @@ def load_native(folder: Path) -> NativeModel:
             model = pickle.load(fh)
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
         raise LeptonError(f"model package {folder} is corrupt: {exc}") from exc
+    read_arrays = getattr(model, "read_arrays", None)
+    if callable(read_arrays):  # its arrays live beside the pickle (.npz, no code inside)
+        read_arrays(path.parent)
     if not isinstance(model, NativeModel):
         raise DataError(f"{path} does not hold a Lepton model")
     return model

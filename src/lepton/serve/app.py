@@ -21,7 +21,7 @@ from lepton.serve.errors import install_error_handlers
 from lepton.serve.metrics import ServerMetrics
 from lepton.serve.predlog import PredictionLog
 from lepton.serve.responses import ORJSONResponse
-from lepton.serve.routes import admin, feedback, forecast, health, predict
+from lepton.serve.routes import admin, feedback, forecast, health, predict, recommend
 from lepton.serve.runtime import ServingState
 from lepton.store.project import Project
 
@@ -72,7 +72,7 @@ def create_app(
     # included router as a node that every request walks and re-matches through, which
     # measured +5% instructions per predict call (callgrind) over routes defined on the app.
     # Predict first: it is matched on every hot request.
-    for module in (predict, forecast, feedback, admin, health):
+    for module in (predict, forecast, recommend, feedback, admin, health):
         app.router.routes.extend(module.router.routes)
     install_error_handlers(app, metrics)
     return app
