@@ -27,6 +27,29 @@ RESULTS = HERE / "results"
 KINDS = ("clustering", "anomaly", "rules", "recommend")
 
 
+def rows_table(kind: str, rows: list[dict[str, Any]]) -> Table:
+    """A section's rows, one column per key (sections name their own columns)."""
+    table = Table(title=kind)
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_cell(row.get(column, "")) for column in columns))
+    return table
+
+
+def targets_of(result: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(target, measured) pairs, whether a section reports ``targets`` or ``target`` + met."""
+    if isinstance(result.get("targets"), dict):
+        return [(str(k), v) for k, v in result["targets"].items()]
+    met = next((result[k] for k in ("target_met", "all_met") if k in result), None)
+    return [(str(result.get("target", "")), {"met": met})]
+
+
+def _cell(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--kinds", default=",".join(KINDS))
@@ -43,16 +66,13 @@ def main() -> None:
         console.rule(kind)
         results[kind] = section.run(quick=args.quick)
         results[kind]["seconds"] = round(time.perf_counter() - started, 1)
-        if hasattr(section, "table"):  # the section's own table, as its __main__ prints it
-            console.print(section.table(results[kind]))
+        console.print(rows_table(kind, results[kind].get("rows", [])))
     summary = Table(title="mining targets (each section's own measures)")
     for column in ("kind", "target", "measured"):
         summary.add_column(column)
     for kind, result in results.items():
-        targets = result.get("targets", {})
-        items = targets.items() if isinstance(targets, dict) else enumerate(targets)
-        for name, value in items:
-            summary.add_row(kind, str(name), json.dumps(value, default=str))
+        for name, value in targets_of(result):
+            summary.add_row(kind, name, json.dumps(value, default=str))
     console.print(summary)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "mining.json").write_text(json.dumps(results, indent=1, default=str))

@@ -226,16 +226,20 @@ class ALS(Recommender):
 
     def fit(self, matrix: sp.csr_matrix, seed: int = 0) -> ALS:
         from implicit.cpu.als import AlternatingLeastSquares  # type: ignore[import-untyped]
+        from threadpoolctl import threadpool_limits
 
-        model = AlternatingLeastSquares(
-            factors=int(self.params.get("factors", 64)),
-            regularization=float(self.params.get("regularization", 0.05)),
-            alpha=float(self.params.get("alpha", 1.0)),
-            iterations=int(self.params.get("iterations", 15)),
-            random_state=seed,
-            num_threads=0,
-        )
-        model.fit(self._input(matrix).tocsr(), show_progress=False)
+        # implicit runs its own threads; a BLAS pool inside each of them oversubscribes the
+        # cores (implicit warns and slows down several-fold), so BLAS gets one thread here
+        with threadpool_limits(1, "blas"):
+            model = AlternatingLeastSquares(
+                factors=int(self.params.get("factors", 64)),
+                regularization=float(self.params.get("regularization", 0.05)),
+                alpha=float(self.params.get("alpha", 1.0)),
+                iterations=int(self.params.get("iterations", 15)),
+                random_state=seed,
+                num_threads=0,
+            )
+            model.fit(self._input(matrix).tocsr(), show_progress=False)
         self.user_factors = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors = np.asarray(model.item_factors, dtype=np.float32)
         return self
