@@ -1,4 +1,5 @@
-"""Model kinds: one module each (tabular, text, image, forecast), found by the registry.
+"""Model kinds: one module each (tabular, text, image, forecast, clustering, anomaly, rules,
+recommend), found by the registry.
 
 See ``registry`` for what a kind declares and why its parts are named, not imported.
 """
