@@ -22,6 +22,7 @@ from lepton.compute import Executor
 from lepton.learn.cv import Folds, TrialResult, TrialSpec, run_trial
 from lepton.learn.families import TaskInfo, family_names, get_family
 from lepton.learn.features import Encoded
+from lepton.learn.interrupt import ctrl_c_requests_stop
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -85,29 +86,36 @@ class Search:
         queue = self._portfolio_queue()
         running: dict[Future[TrialResult], TrialSpec] = {}
         next_id = 0
+        interrupted = False
         try:
-            while True:
-                while len(running) < self.executor.n_workers and self._has_time(deadline_unix):
-                    if self.max_trials is not None and next_id >= self.max_trials:
+            with ctrl_c_requests_stop() as stop:
+                while not stop.requested:
+                    while len(running) < self.executor.n_workers and self._has_time(deadline_unix):
+                        if self.max_trials is not None and next_id >= self.max_trials:
+                            break
+                        spec = self._next_spec(next_id, queue, result, deadline_unix)
+                        if spec is None:
+                            break
+                        running[
+                            self.executor.submit(run_trial, spec, self.data, self.y, self.folds)
+                        ] = spec
+                        self.on_event("trial_started", {"trial": spec})
+                        next_id += 1
+                    if not running:
                         break
-                    spec = self._next_spec(next_id, queue, result, deadline_unix)
-                    if spec is None:
-                        break
-                    running[
-                        self.executor.submit(run_trial, spec, self.data, self.y, self.folds)
-                    ] = spec
-                    self.on_event("trial_started", {"trial": spec})
-                    next_id += 1
-                if not running:
-                    break
-                done, _ = wait(list(running), timeout=1.0, return_when=FIRST_COMPLETED)
-                for future in done:
-                    spec = running.pop(future)
-                    trial = future.result()
-                    result.trials.append(trial)
-                    self._tell(trial)
-                    self.on_event("trial_finished", {"trial": trial, "best": result.successful[:1]})
-        except KeyboardInterrupt:
+                    done, _ = wait(list(running), timeout=1.0, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        spec = running.pop(future)
+                        trial = future.result()
+                        result.trials.append(trial)
+                        self._tell(trial)
+                        self.on_event(
+                            "trial_finished", {"trial": trial, "best": result.successful[:1]}
+                        )
+                interrupted = stop.requested
+        except KeyboardInterrupt:  # a second Ctrl-C, or one raised before the handler
+            interrupted = True
+        if interrupted:
             result.interrupted = True
             self.on_event("interrupted", {})
             self.executor.shutdown(cancel=True)
