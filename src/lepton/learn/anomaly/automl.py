@@ -1,7 +1,9 @@
 """The anomaly kind's training entry point: encode, score candidates, choose, threshold.
 
 Candidates are the four detectors and their rank-averaged ensemble. Without a label the
-most stable under bootstrap resampling wins (``selection.stability``); with a 0/1 label
+most stable under bootstrap resampling wins (``selection.stability``), the ensemble
+whenever it is within one standard error of the best (``one_standard_error_choice``:
+the proxy is noisy, the ensemble the robust default); with a 0/1 label
 column (used only here and in evaluation, never as a feature) the best cross-validated
 ROC-AUC wins. Candidates run cheapest first and stop at the budget, so ``--time-limit``
 is the user's wall clock.
@@ -23,9 +25,10 @@ from lepton.learn.anomaly.scoring import F64, ScoredDetector
 from lepton.learn.anomaly.selection import (
     centrality,
     cv_auc,
+    one_standard_error_choice,
+    pair_stability,
     resample_scores,
     sample,
-    stability,
 )
 from lepton.learn.features import FeatureEncoder
 
@@ -124,6 +127,13 @@ def fit_anomaly(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, str
         scored, interrupted = _by_stability(x, contamination, automl.seed, deadline, search, notes)
     scored.sort(key=lambda s: -float(np.mean(s[1])))
     best = scored[0][0]
+    if y is None:
+        best = one_standard_error_choice([(n, v) for n, v, _ in scored], ENSEMBLE)
+        if best != scored[0][0]:
+            notes.append(
+                f"{_label(best)} chosen over {_label(scored[0][0])}: within one standard "
+                "error of its stability (the ensemble is the default unless clearly beaten)"
+            )
     detector = ScoredDetector.fit(best, x, automl.seed)
     training_scores = detector.score(x)
     rate = float((training_scores > 1.0 - contamination).mean())
@@ -141,14 +151,15 @@ def fit_anomaly(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, str
             }
         },
     )
-    automl.task_, automl.metric_, automl.n_folds_ = "anomaly", metric, len(scored[0][1])
+    chosen_values = next(v for n, v, _ in scored if n == best)
+    automl.task_, automl.metric_, automl.n_folds_ = "anomaly", metric, len(chosen_values)
     automl.validation_how_ = (
-        f"{len(scored[0][1])}-fold stratified cross-validation ROC-AUC against {label!r} "
+        f"{len(chosen_values)}-fold stratified cross-validation ROC-AUC against {label!r} "
         "(detectors fitted without the label)"
         if y is not None
         else "no label: stability over bootstrap resamples (mean of Spearman rank correlation "
         f"and top-{contamination:g} flag overlap) times centrality (rank agreement with the "
-        "detectors' consensus)"
+        "detectors' consensus), the ensemble unless a detector beats it by one standard error"
     )
     automl.model_ = model  # type: ignore[assignment]
     automl.search_ = search  # type: ignore[assignment]
@@ -247,6 +258,7 @@ def _by_stability(
         seconds[name] = sum(seconds[m] for m in members)
     scored: Scored = []
     for name, values in runs.items():
-        value = stability(values[:n], contamination) * centrality(values[:n], consensus)
-        scored.append((tuple(name.split("+")), [value], seconds[name]))
+        central = centrality(values[:n], consensus)
+        pairs = [p * central for p in pair_stability(values[:n], contamination)] or [0.0]
+        scored.append((tuple(name.split("+")), pairs, seconds[name]))
     return scored, interrupted

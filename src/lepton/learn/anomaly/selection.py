@@ -51,15 +51,41 @@ def resample_scores(name: str, x: F64, seed: int, deadline: float) -> list[F64]:
     return runs
 
 
-def stability(runs: list[F64], contamination: float) -> float:
-    """Mean over resample pairs of (Spearman rho + Jaccard overlap of the top flags) / 2."""
+def pair_stability(runs: list[F64], contamination: float) -> list[float]:
+    """Per resample pair: (Spearman rho + Jaccard overlap of the top flags) / 2."""
     k = max(1, round(contamination * len(runs[0])))
     values = []
     for a, b in itertools.combinations(runs, 2):
         rho = float(np.nan_to_num(spearmanr(a, b).statistic))
         top_a, top_b = set(np.argsort(-a)[:k]), set(np.argsort(-b)[:k])
         values.append(0.5 * (rho + len(top_a & top_b) / len(top_a | top_b)))
+    return values
+
+
+def stability(runs: list[F64], contamination: float) -> float:
+    """Mean of ``pair_stability`` (0 with fewer than two resamples)."""
+    values = pair_stability(runs, contamination)
     return float(np.mean(values)) if values else 0.0
+
+
+def one_standard_error_choice(
+    scored: list[tuple[tuple[str, ...], list[float]]], preferred: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The best mean score, unless ``preferred`` is within one standard error of it.
+
+    Breiman's one-standard-error rule, with the ensemble as the robust default: the
+    stability proxy is noisy (a handful of resample pairs), and ADBench (Han et al.,
+    2022) finds no single detector best across data sets, so a single detector replaces
+    the rank-averaged ensemble only when it is more stable by more than the noise.
+    """
+    best_names, best_values = max(scored, key=lambda s: float(np.mean(s[1])))
+    for names, values in scored:
+        if names == preferred and names != best_names:
+            spread = float(np.std(best_values, ddof=1)) if len(best_values) > 1 else 0.0
+            error = spread / np.sqrt(len(best_values))
+            if float(np.mean(values)) >= float(np.mean(best_values)) - error:
+                return names
+    return best_names
 
 
 def centrality(runs: list[F64], consensus: list[F64]) -> float:
