@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -68,12 +69,12 @@ def test_cli_trains_prints_the_profile_and_refuses_bad_k(
 
 
 def test_monitor_reports_the_share_shift_and_the_alert_fires(
-    cp: ClusterProject, cp_server: Server
+    cp: ClusterProject, cp_server: Server, tmp_path: Path
 ) -> None:
     import time
 
     from lepton.monitor.alerts import AlertRule, evaluate
-    from lepton.monitor.summary import summarize
+    from lepton.monitor.summary import summarize, write_report
 
     version = cp.outcome.version
     name = f"shift-{uuid.uuid4().hex[:8]}"
@@ -89,7 +90,7 @@ def test_monitor_reports_the_share_shift_and_the_alert_fires(
     assert answer.status_code == 200, answer.text
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # the server flushes its prediction log in batches
-        summary, _ = summarize(cp.project, name, "all")
+        summary, data = summarize(cp.project, name, "all")
         if summary.rows >= len(rows):
             break
         time.sleep(0.2)
@@ -98,3 +99,7 @@ def test_monitor_reports_the_share_shift_and_the_alert_fires(
     assert summary.headline()["output_shift"] is True
     fired = evaluate([AlertRule("segments moved", "output_shift")], summary)
     assert [f.rule.name for f in fired] == ["segments moved"]
+    page = write_report(summary, data, tmp_path / "report.html").read_text()
+    section = page[page.index("<h2>Clusters (") :]
+    assert section.count("data:image/png;base64,") == 2  # the projection and the contrasts
+    assert "cluster 0" in section and "sets it apart" in section

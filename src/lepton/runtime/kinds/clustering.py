@@ -4,7 +4,8 @@ Never inferred from columns (any table could be clustered): a dataset becomes th
 when the user asks for ``--task clustering``. It takes the table's columns (through the
 tabular encoder), answers on ``POST /v1/deployments/{name}/predict`` with each record's
 cluster and distance, and is monitored by the shift of live cluster shares against the
-training shares (PSI), alongside the tables' input drift.
+training shares (PSI), alongside the tables' input drift. The HTML report adds the
+cluster projection, the contrasts heat map and the profile table.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class ClusteringKind(ModelKind):
     input_checks = "lepton.monitor.inputs:table_checks"
     output_shift = "lepton.monitor.clustering:logged_share_shift"
     summary = "lepton.cli.clustering:profile_table"
+    report_sections = "lepton.monitor.clustering_report:clustering_sections"
     prediction_drift = False  # the share shift against training is the kind's own check
 
     def claims(self, column_kinds: object) -> bool:
