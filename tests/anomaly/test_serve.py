@@ -75,7 +75,7 @@ def test_cli_train_predict_and_bad_flags(an: AnomalyProject, tmp_path: object) -
     added = an.lepton("data", "add", str(data), "--name", "cli-orders")
     assert added.returncode == 0, added.stderr
     trained = an.lepton(
-        "train", "cli-orders", "--task", "anomaly", "--contamination", "0.1", "--time-limit", "5"
+        "train", "cli-orders", "--task", "anomaly", "--contamination", "0.1", "--time-limit", "8"
     )
     assert trained.returncode == 0, trained.stderr
     assert "registered" in trained.stdout

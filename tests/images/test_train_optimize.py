@@ -99,6 +99,6 @@ def test_cli_trains_an_image_folder(tmp_path: Path) -> None:
 
     added = lepton("data", "add", str(folder), "--name", "pics")
     assert added.returncode == 0 and "target label" in added.stdout, added.stderr
-    trained = lepton("train", "pics", "--time-limit", "4")
+    trained = lepton("train", "pics", "--time-limit", "8")
     assert trained.returncode == 0, trained.stderr
     assert "registered pics@1" in trained.stdout and "cnn#" in trained.stdout

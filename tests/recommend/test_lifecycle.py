@@ -43,7 +43,7 @@ def test_cli_train_and_offline_predict(rec: RecProject, tmp_path: Path) -> None:
     assert added.returncode == 0, added.stderr
     trained = rec.lepton(
         "train", "tastes-cli", "--task", "recommend", "--user-column", "user",
-        "--item-column", "item", "--time-column", "ts", "--k", "5", "--time-limit", "6",
+        "--item-column", "item", "--time-column", "ts", "--k", "5", "--time-limit", "8",
         "--families", "popularity,item_knn",
     )  # fmt: skip
     assert trained.returncode == 0, trained.stderr + trained.stdout

@@ -114,7 +114,7 @@ def test_cli_trains_shows_rules_and_predicts_offline(tmp_path: Path, rp: RulesPr
         "--item-column",
         "item",
         "--time-limit",
-        "4",
+        "8",
         "--min-confidence",
         "0.2",
     )

@@ -86,8 +86,11 @@ class AutoML:
         on_event: EventHandler | None = None,
         max_trials: int | None = None,
         options: dict[str, Any] | None = None,
+        started_at: float | None = None,
     ) -> None:
         self.target = target
+        # the budget's clock: the caller's start (the CLI passes its process start), else fit()
+        self.started_at = started_at
         self.task = task
         self.metric = metric
         self.time_limit = time_limit
@@ -109,7 +112,8 @@ class AutoML:
         return self.target
 
     def fit(self, frame: pd.DataFrame) -> AutoML:
-        self.started_ = time.time()  # the budget runs from here, whichever kind trains
+        # the budget runs from here, whichever kind trains
+        self.started_ = min(self.started_at or time.time(), time.time())
         if self.time_limit is None or self.time_limit <= 0:
             raise LeptonError(f"time limit must be > 0 seconds (got {self.time_limit})")
         owner = kind_for_task(self.task)

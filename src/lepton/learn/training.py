@@ -52,6 +52,7 @@ def train_dataset(
     families: list[str] | None = None,
     on_event: EventHandler | None = None,
     options: dict[str, Any] | None = None,
+    started_at: float | None = None,
 ) -> TrainOutcome:
     catalog = DataCatalog(project)
     dataset = catalog.get(dataset_ref)
@@ -105,6 +106,7 @@ def train_dataset(
             column_kinds=kinds,
             on_event=on_event,
             options=options,
+            started_at=started_at,
         ).fit(frame)
         model = automl.model_
         best = automl.leaderboard_[0]

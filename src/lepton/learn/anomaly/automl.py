@@ -134,8 +134,7 @@ def fit_anomaly(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, str
                 f"{_label(best)} chosen over {_label(scored[0][0])}: within one standard "
                 "error of its stability (the ensemble is the default unless clearly beaten)"
             )
-    detector = ScoredDetector.fit(best, x, automl.seed)
-    training_scores = detector.score(x)
+    detector, training_scores = ScoredDetector.fit_scored(best, x, automl.seed)
     rate = float((training_scores > 1.0 - contamination).mean())
     model = AnomalyModel(
         matrix,

@@ -36,12 +36,19 @@ class ScoredDetector:
 
     @classmethod
     def fit(cls, names: tuple[str, ...], x: F64, seed: int = 0) -> ScoredDetector:
+        return cls.fit_scored(names, x, seed)[0]
+
+    @classmethod
+    def fit_scored(
+        cls, names: tuple[str, ...], x: F64, seed: int = 0
+    ) -> tuple[ScoredDetector, F64]:
+        """The fitted detector and its scores of ``x`` (each member scores ``x`` once)."""
         members = [make(name, seed).fit(x) for name in names]
-        references = [np.sort(m.score(x)) for m in members]
-        mean = np.mean(
-            [percentile(r, m.score(x)) for m, r in zip(members, references, strict=True)], axis=0
-        )
-        return cls(names, members, references, np.sort(mean))
+        training = [m.score(x) for m in members]
+        references = [np.sort(t) for t in training]
+        mean = np.mean([percentile(r, t) for r, t in zip(references, training, strict=True)], 0)
+        combined = np.sort(mean)
+        return cls(names, members, references, combined), percentile(combined, mean)
 
     @property
     def name(self) -> str:
