@@ -1,6 +1,6 @@
 """Segment penguins without their species: train, read the profile, predict, score.
 
-    .venv/bin/python examples/clustering_penguins.py            # ~30 s
+    .venv/bin/python examples/clustering_penguins.py [--time-limit 30]
 
 Uses ``../shared/datasets/penguins.train.parquet`` when present, else scikit-learn's
 bundled wine data (label: ``target``). The label column is withheld from training and
@@ -10,6 +10,7 @@ Set LEPTON_HOME to keep the project; by default a fresh temporary home is used.
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 from pathlib import Path
@@ -31,6 +32,9 @@ def load() -> tuple[pd.DataFrame, str]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--time-limit", type=float, default=30.0)
+    time_limit = parser.parse_args().time_limit
     os.environ.setdefault("LEPTON_HOME", tempfile.mkdtemp(prefix="lepton-clusters-"))
     from sklearn.metrics import adjusted_rand_score
 
@@ -39,7 +43,7 @@ def main() -> None:
 
     frame, label = load()
     inputs = frame.drop(columns=[label])
-    model = lepton.fit(inputs, task="clustering", name="penguin-segments", time_limit=30)
+    model = lepton.fit(inputs, task="clustering", name="penguin-segments", time_limit=time_limit)
     details = model.automl.model_.manifest_extra()["clustering"]
     print(f"{details['family']} found {details['k']} clusters (silhouette {details['silhouette']})")
     for row in details["profile"]:

@@ -7,23 +7,16 @@ anomalies far from the cloud, labelled 1 in ``is_fraud``. Trained once per sessi
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from lepton.config import load_settings
 from lepton.data.catalog import DataCatalog
 from lepton.learn.training import train_dataset
-from lepton.store.project import Project
-from tests.serve.conftest import REPO_ROOT, Server, start_server
+from tests.helpers.home import HomeProject, api_keys, deployments, home_env, open_project
+from tests.serve.conftest import Server, start_server
 
 
 def planted(n: int = 300, rate: float = 0.05, seed: int = 0) -> pd.DataFrame:
@@ -40,35 +33,15 @@ def planted(n: int = 300, rate: float = 0.05, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"amount": a, "delay": b, "shop": shop, "is_fraud": fraud})
 
 
-@dataclass
-class AnomalyProject:
-    home: Path
-    env: dict[str, str]
-    project: Project
-    keys: dict[str, str]
-    frame: pd.DataFrame
-
-    def lepton(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "lepton", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+class AnomalyProject(HomeProject):
+    """Models ``orders`` (no label) and ``fraud`` (chosen by the ``is_fraud`` label)."""
 
 
 @pytest.fixture(scope="session")
 def an(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnomalyProject]:
     home = tmp_path_factory.mktemp("anomaly-home")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("LEPTON_STORE_URL", "LEPTON_ARTIFACTS_URL", "LEPTON_CONFIG")
-    }
-    env["LEPTON_HOME"] = str(home)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
-    project = Project.open(load_settings(env))
+    env = home_env(home)
+    project = open_project(env)
     frame = planted()
     catalog = DataCatalog(project)
     plain = catalog.add_frame(frame.drop(columns="is_fraud"), name="orders")[0].ref
@@ -83,11 +56,7 @@ def an(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnomalyProject]:
         n_folds=3,
         model_name="fraud",
     )
-    keys = {
-        scope: project.metadata.create_api_key(f"test-{scope}", scopes=[scope])[0]
-        for scope in ("predict", "admin")
-    }
-    yield AnomalyProject(home, env, project, keys, frame)
+    yield AnomalyProject(home, env, project, api_keys(project, ("predict", "admin")), frame)
     project.close()
 
 
@@ -101,9 +70,5 @@ def an_server(an: AnomalyProject) -> Iterator[Server]:
 @pytest.fixture
 def deployment(an: AnomalyProject, an_server: Server) -> Iterator[str]:
     """A deployment of ``fraud@1`` only this test uses."""
-    name = f"fraud-{uuid.uuid4().hex[:10]}"
-    admin = an_server.client(an.keys["admin"])
-    answer = admin.put(f"/v1/deployments/{name}", json={"model": "fraud@1"})
-    assert answer.status_code == 200, answer.text
-    yield name
-    an.project.metadata.delete_deployment(name)
+    with deployments(an.project, an_server, an.keys["admin"], "fraud@1", "fraud") as deploy:
+        yield deploy()

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from lepton.config import load_settings
 from lepton.data.catalog import DataCatalog
 from lepton.learn.training import TrainOutcome, train_dataset
-from lepton.store.project import Project
-from tests.serve.conftest import REPO_ROOT, Server, start_server
+from tests.helpers.home import HomeProject, api_keys, home_env, open_project
+from tests.serve.conftest import Server, start_server
 
 CENTERS = np.array([[0.0, 0.0], [6.0, 6.0], [0.0, 7.0]])
 
@@ -32,42 +27,19 @@ def customers(n: int = 240, seed: int = 0) -> pd.DataFrame:
 
 
 @dataclass
-class ClusterProject:
-    home: Path
-    env: dict[str, str]
-    project: Project
-    keys: dict[str, str]
-    frame: pd.DataFrame
+class ClusterProject(HomeProject):
     outcome: TrainOutcome
-
-    def lepton(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "lepton", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
 
 
 @pytest.fixture(scope="session")
 def cp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterProject]:
     home = tmp_path_factory.mktemp("cluster-home")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("LEPTON_STORE_URL", "LEPTON_ARTIFACTS_URL", "LEPTON_CONFIG")
-    }
-    env["LEPTON_HOME"] = str(home)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
-    project = Project.open(load_settings(env))
+    env = home_env(home)
+    project = open_project(env)
     frame = customers()
     ref = DataCatalog(project).add_frame(frame.drop(columns=["group"]), name="customers")[0].ref
     outcome = train_dataset(project, ref, task="clustering", time_limit=10)
-    keys = {
-        scope: project.metadata.create_api_key(f"test-{scope}", scopes=[scope])[0]
-        for scope in ("predict", "admin")
-    }
+    keys = api_keys(project, ("predict", "admin"))
     yield ClusterProject(home, env, project, keys, frame, outcome)
     project.close()
 

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from lepton.config import load_settings
 from lepton.data.catalog import DataCatalog
 from lepton.learn.training import train_dataset
-from lepton.store.project import Project
-from tests.serve.conftest import REPO_ROOT, Server, start_server
+from tests.helpers.home import (
+    Deploy,
+    HomeProject,
+    api_keys,
+    deployments,
+    home_env,
+    open_project,
+)
+from tests.serve.conftest import Server, start_server
 
 OPTIONS = {
     "user_column": "user",
@@ -44,35 +45,15 @@ def taste_frame(n_users: int = 60, per_user: int = 8, seed: int = 0) -> pd.DataF
 
 
 @dataclass
-class RecProject:
-    home: Path
-    env: dict[str, str]
-    project: Project
-    keys: dict[str, str]
-    frame: pd.DataFrame
+class RecProject(HomeProject):
     dataset: str
-
-    def lepton(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "lepton", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
 
 
 @pytest.fixture(scope="session")
 def rec(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecProject]:
     home = tmp_path_factory.mktemp("recommend-home")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("LEPTON_STORE_URL", "LEPTON_ARTIFACTS_URL", "LEPTON_CONFIG")
-    }
-    env["LEPTON_HOME"] = str(home)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
-    project = Project.open(load_settings(env))
+    env = home_env(home)
+    project = open_project(env)
     frame = taste_frame()
     ref = DataCatalog(project).add_frame(frame, name="tastes")[0].ref
     train_dataset(
@@ -84,10 +65,7 @@ def rec(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecProject]:
         options=dict(OPTIONS),
         model_name="tastes",
     )
-    keys = {
-        scope: project.metadata.create_api_key(f"test-{scope}", scopes=[scope])[0]
-        for scope in ("predict", "admin", "metrics")
-    }
+    keys = api_keys(project, ("predict", "admin", "metrics"))
     yield RecProject(home, env, project, keys, frame, ref)
     project.close()
 
@@ -99,21 +77,7 @@ def rec_server(rec: RecProject) -> Iterator[Server]:
     running.stop()
 
 
-Deploy = Callable[..., str]
-
-
 @pytest.fixture
 def deploy(rec: RecProject, rec_server: Server) -> Iterator[Deploy]:
-    names: list[str] = []
-
-    def make(model: str = "tastes@1") -> str:
-        name = f"tastes-{uuid.uuid4().hex[:10]}"
-        admin = rec_server.client(rec.keys["admin"])
-        answer = admin.put(f"/v1/deployments/{name}", json={"model": model})
-        assert answer.status_code == 200, answer.text
-        names.append(name)
-        return name
-
-    yield make
-    for name in names:
-        rec.project.metadata.delete_deployment(name)
+    with deployments(rec.project, rec_server, rec.keys["admin"], "tastes@1", "tastes") as make:
+        yield make

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +13,7 @@ import lepton
 from lepton.errors import DataError
 from lepton.runtime.loader import load_predictor
 from lepton.runtime.manifest import read_manifest
+from tests.helpers.home import run_lepton
 from tests.rules.conftest import OPTIONS, RulesProject, basket_frame
 
 
@@ -86,24 +85,14 @@ def test_fit_refuses_missing_columns_and_single_item_baskets(
         lepton.fit(basket_frame(50), task="rules", item_column="item")
 
 
-def _lepton(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lepton", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_cli_trains_shows_rules_and_predicts_offline(tmp_path: Path, rp: RulesProject) -> None:
     env = {**rp.env, "LEPTON_HOME": str(tmp_path / "home"), "COLUMNS": "160"}
     data = tmp_path / "baskets.csv"
     basket_frame(600, seed=2).to_csv(data, index=False)
-    assert _lepton(env, "init").returncode == 0
-    added = _lepton(env, "data", "add", str(data), "--name", "shop")
+    assert run_lepton(env, "init").returncode == 0
+    added = run_lepton(env, "data", "add", str(data), "--name", "shop")
     assert added.returncode == 0, added.stderr
-    trained = _lepton(
+    trained = run_lepton(
         env,
         "train",
         "shop",
@@ -122,12 +111,12 @@ def test_cli_trains_shows_rules_and_predicts_offline(tmp_path: Path, rp: RulesPr
     assert "rules" in trained.stdout and "confidence" in trained.stdout and "lift" in trained.stdout
     assert "registered" in trained.stdout
     out = tmp_path / "next.csv"
-    predicted = _lepton(env, "predict", "shop", str(data), "-o", str(out))
+    predicted = run_lepton(env, "predict", "shop", str(data), "-o", str(out))
     assert predicted.returncode == 0, predicted.stderr
     scored = pd.read_csv(out)
     assert "next_items_predicted" in scored.columns and len(scored) == len(pd.read_csv(data))
     assert scored["next_items_predicted"].notna().any()
-    bad = _lepton(
+    bad = run_lepton(
         env,
         "train",
         "shop",
@@ -141,5 +130,5 @@ def test_cli_trains_shows_rules_and_predicts_offline(tmp_path: Path, rp: RulesPr
         "5",
     )
     assert bad.returncode != 0 and "'order'" in (bad.stderr + bad.stdout)
-    wrong = _lepton(env, "train", "shop", "--target", "item", "--min-support", "0.1")
+    wrong = run_lepton(env, "train", "shop", "--target", "item", "--min-support", "0.1")
     assert wrong.returncode != 0 and "--task rules" in (wrong.stderr + wrong.stdout)
