@@ -142,9 +142,7 @@ def _pairwise(g: GraphBuilder, cols: list[str]) -> str:
             acc = [g.op("Add", [acc[j], cols[i + j]]) for j in range(8)]
             i += 8
         pairs = [g.op("Add", [acc[j], acc[j + 1]]) for j in range(0, 8, 2)]
-        total = g.op(
-            "Add", [g.op("Add", [pairs[0], pairs[1]]), g.op("Add", [pairs[2], pairs[3]])]
-        )
+        total = g.op("Add", [g.op("Add", [pairs[0], pairs[1]]), g.op("Add", [pairs[2], pairs[3]])])
         for c in cols[i:]:
             total = g.op("Add", [total, c])
         return total
@@ -160,11 +158,17 @@ def searchsorted(
     [N, d] (or [N] when ``d == 1`` and the reference is 1-D) → int64 counts."""
     n = reference.shape[0]
     flat = g.const(reference.reshape(-1), "ref")
-    lo = g.op("ConstantOfShape", [g.op("Shape", [values])], value=helper.make_tensor("z", 7, [1], [0]))
+    lo = g.op(
+        "ConstantOfShape", [g.op("Shape", [values])], value=helper.make_tensor("z", 7, [1], [0])
+    )
     hi = g.op("Add", [lo, g.const(np.int64(n), "n")])
     offset = g.const(np.arange(d, dtype=np.int64), "colof") if reference.ndim == 2 else ""
     compare = "Less" if side == "left" else "LessOrEqual"
-    one, two, last = g.const(np.int64(1), "one"), g.const(np.int64(2), "two"), g.const(np.int64(n - 1))
+    one, two, last = (
+        g.const(np.int64(1), "one"),
+        g.const(np.int64(2), "two"),
+        g.const(np.int64(n - 1)),
+    )
     for _ in range(max(1, n.bit_length())):
         mid = g.op("Div", [g.op("Add", [lo, hi]), two])
         index = g.op("Min", [mid, last])
@@ -232,59 +236,21 @@ def isolation_forest(g: GraphBuilder, member: IForest, x: str) -> str:
     from sklearn.ensemble._iforest import _average_path_length
 
     forest = member.model_
-    n_features = int(forest.n_features_in_)
-    subsample = forest._max_features != n_features
-    attrs: dict[str, list[Any]] = {
-        k: []
-        for k in (
-            "nodes_treeids nodes_nodeids nodes_featureids nodes_values nodes_modes "
-            "nodes_truenodeids nodes_falsenodeids target_treeids target_nodeids target_ids "
-            "target_weights"
-        ).split()
-    }
-    tables, offsets, offset = [], [], 0
-    for t, (tree, features) in enumerate(
-        zip(forest.estimators_, forest.estimators_features_, strict=True)
-    ):
-        structure = tree.tree_
-        lengths = forest._decision_path_lengths[t]
-        average = forest._average_path_length_per_tree[t]
-        tables.append(lengths + average - 1.0)  # sklearn's per-leaf term, same ops
-        offsets.append(offset)
-        offset += structure.node_count
-        for node in range(structure.node_count):
-            leaf = structure.children_left[node] == -1
-            feature = int(structure.feature[node]) if not leaf else 0
-            if subsample and not leaf:
-                feature = int(features[feature])
-            attrs["nodes_treeids"].append(t)
-            attrs["nodes_nodeids"].append(node)
-            attrs["nodes_featureids"].append(feature)
-            attrs["nodes_values"].append(_float32_floor(structure.threshold[node]) if not leaf else 0.0)
-            attrs["nodes_modes"].append("LEAF" if leaf else "BRANCH_LEQ")
-            attrs["nodes_truenodeids"].append(int(structure.children_left[node]) if not leaf else 0)
-            attrs["nodes_falsenodeids"].append(int(structure.children_right[node]) if not leaf else 0)
-            if leaf:
-                for key, value in (
-                    ("target_treeids", t),
-                    ("target_nodeids", node),
-                    ("target_ids", t),
-                    ("target_weights", float(node)),
-                ):
-                    attrs[key].append(value)
+    attrs, tables, offsets = _leaf_ids(forest)
     n_trees = len(forest.estimators_)
     leaves = g.op(
         "TreeEnsembleRegressor",
-        [g.op("Cast", [x], to=FLOAT)],
+        [g.op("Cast", [x], to=FLOAT)],  # sklearn's trees read float32 too
         domain="ai.onnx.ml",
         n_targets=n_trees,
         aggregate_function="SUM",
         post_transform="NONE",
         nodes_missing_value_tracks_true=[0] * len(attrs["nodes_nodeids"]),
-        **attrs,  # type: ignore[arg-type]
+        **attrs,
     )
-    index = g.op("Add", [g.op("Cast", [leaves], to=TensorProto.INT64), g.const(np.array(offsets, np.int64), "off")])
-    per_tree = g.op("Gather", [g.const(np.concatenate(tables).astype(np.float64), "paths"), index], axis=0)
+    ids = g.op("Cast", [leaves], to=TensorProto.INT64)
+    index = g.op("Add", [ids, g.const(np.array(offsets, np.int64), "off")])
+    per_tree = g.op("Gather", [g.const(np.concatenate(tables), "paths"), index], axis=0)
     names = [g.fresh("tree") for _ in range(n_trees)]
     if n_trees == 1:
         g.nodes.append(helper.make_node("Identity", [per_tree], names))
@@ -299,6 +265,58 @@ def isolation_forest(g: GraphBuilder, member: IForest, x: str) -> str:
         raise ExportError("cannot export to ONNX: the isolation forest was fitted on one row")
     ratio = g.op("Neg", [g.op("Div", [depths, g.const(np.float64(denominator[0]), "den")])])
     return g.op("Pow", [g.const(np.float64(2.0), "two"), ratio])
+
+
+def _leaf_ids(forest: Any) -> tuple[dict[str, Any], list[NDArray[np.float64]], list[int]]:
+    """``TreeEnsembleRegressor`` attributes answering each tree's leaf id (target t = tree
+    t), each tree's per-node path term, and each tree's offset into their concatenation."""
+    subsample = forest._max_features != int(forest.n_features_in_)
+    attrs: dict[str, list[Any]] = {k: [] for k in TREE_ATTRIBUTES}
+    tables: list[NDArray[np.float64]] = []
+    offsets: list[int] = []
+    offset = 0
+    for t, (tree, features) in enumerate(
+        zip(forest.estimators_, forest.estimators_features_, strict=True)
+    ):
+        s = tree.tree_
+        lengths = forest._decision_path_lengths[t]
+        average = forest._average_path_length_per_tree[t]
+        tables.append(np.asarray(lengths + average - 1.0, np.float64))  # sklearn's term
+        offsets.append(offset)
+        offset += s.node_count
+        for node in range(s.node_count):
+            leaf = bool(s.children_left[node] == -1)
+            feature = 0 if leaf else int(s.feature[node])
+            if subsample and not leaf:
+                feature = int(features[feature])
+            attrs["nodes_treeids"].append(t)
+            attrs["nodes_nodeids"].append(node)
+            attrs["nodes_featureids"].append(feature)
+            attrs["nodes_values"].append(0.0 if leaf else _float32_floor(s.threshold[node]))
+            attrs["nodes_modes"].append("LEAF" if leaf else "BRANCH_LEQ")
+            attrs["nodes_truenodeids"].append(0 if leaf else int(s.children_left[node]))
+            attrs["nodes_falsenodeids"].append(0 if leaf else int(s.children_right[node]))
+            if leaf:
+                attrs["target_treeids"].append(t)
+                attrs["target_nodeids"].append(node)
+                attrs["target_ids"].append(t)
+                attrs["target_weights"].append(float(node))
+    return attrs, tables, offsets
+
+
+TREE_ATTRIBUTES = (
+    "nodes_treeids",
+    "nodes_nodeids",
+    "nodes_featureids",
+    "nodes_values",
+    "nodes_modes",
+    "nodes_truenodeids",
+    "nodes_falsenodeids",
+    "target_treeids",
+    "target_nodeids",
+    "target_ids",
+    "target_weights",
+)
 
 
 def _float32_floor(threshold: float) -> float:
