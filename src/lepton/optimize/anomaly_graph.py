@@ -17,7 +17,10 @@ So the graph repeats native's float64 arithmetic op for op:
 - Mahalanobis is a ``MatMul`` (summation order is the BLAS's, not numpy's).
 
 Where the raw score is not bit-identical (``Pow``, ``MatMul``) the member lookup
-treats values within a relative ``snap`` of a reference as equal to it. ``searchsorted``
+treats values within a per-row error bound (``margin``) of a reference as equal to it:
+a few ulps for ``Pow``; for x'Px the summation's forward-error bound
+(``d · ε · |x-μ|ᵀ|P||x-μ|``, scaled up), which stays tight where the distance is large
+and the reference points dense, unlike a fixed relative tolerance. ``searchsorted``
 is a vectorised binary search (log2(n) unrolled steps of ``Gather``), so memory stays
 O(rows x features) whatever the training size. LOF (a neighbour search) is not exported.
 """
@@ -42,7 +45,7 @@ LOF_NATIVE = (
     "not exported; the model stays native"
 )
 POW_SNAP = 1e-12  # 2 ** -x: onnxruntime's Pow and numpy's may differ in the last bits
-MATMUL_SNAP = 1e-9  # x'Px: another summation order, cancellation near the centre
+ULPS = 8.0 * float(np.finfo(np.float64).eps)  # x'Px: both sides' bounds, sqrt and square
 
 
 def export_anomaly(model: AnomalyModel) -> onnx.ModelProto:
@@ -56,13 +59,13 @@ def export_anomaly(model: AnomalyModel) -> onnx.ModelProto:
     x = _matrix(g, model)
     ranks: list[str] = []
     for member, reference in zip(model.detector.members, model.detector.references, strict=True):
-        raw, snap = _member(g, member, x)
-        ranks.append(percentile(g, raw, np.asarray(reference, np.float64), snap))
+        raw, margin = _member(g, member, x)
+        ranks.append(percentile(g, raw, np.asarray(reference, np.float64), margin))
     mean = ranks[0]
     for rank in ranks[1:]:  # np.mean over members: added in order, then divided
         mean = g.op("Add", [mean, rank])
     mean = g.op("Div", [mean, g.const(np.float64(len(ranks)), "m")])
-    score = percentile(g, mean, np.asarray(model.detector.combined, np.float64), 0.0)
+    score = percentile(g, mean, np.asarray(model.detector.combined, np.float64), "")
     flag = g.op("Cast", [g.op("Greater", [score, g.const(np.float64(model.threshold))])], to=DOUBLE)
     axis = g.const(np.array([1], np.int64), "ax")
     columns = [g.op("Unsqueeze", [score, axis]), g.op("Unsqueeze", [flag, axis])]
@@ -103,14 +106,15 @@ def _matrix(g: GraphBuilder, model: AnomalyModel) -> str:
     return g.op("Div", [centred, g.const(matrix.scale_, "scale")])
 
 
-def _member(g: GraphBuilder, member: Any, x: str) -> tuple[str, float]:
-    """A member's raw score [N] and how far it may sit from native's (relative)."""
+def _member(g: GraphBuilder, member: Any, x: str) -> tuple[str, str]:
+    """A member's raw score [N] and how far it may sit from native's ([N], "" = exact)."""
     if isinstance(member, ECOD):
-        return ecod(g, member, x), 0.0
+        return ecod(g, member, x), ""
     if isinstance(member, Mahalanobis):
         return mahalanobis(g, member, x)
     if isinstance(member, IForest):
-        return isolation_forest(g, member, x), POW_SNAP
+        raw = isolation_forest(g, member, x)
+        return raw, g.op("Mul", [g.op("Abs", [raw]), g.const(np.float64(POW_SNAP), "snap")])
     raise ExportError(f"cannot export to ONNX: detector {member.name!r} has no exporter")
 
 
@@ -182,12 +186,11 @@ def searchsorted(
     return lo
 
 
-def percentile(g: GraphBuilder, values: str, reference: NDArray[np.float64], snap: float) -> str:
-    """``scoring.percentile`` [N] float64; values within ``snap`` (relative) of a
-    reference point count as equal to it."""
+def percentile(g: GraphBuilder, values: str, reference: NDArray[np.float64], margin: str) -> str:
+    """``scoring.percentile`` [N] float64; values within ``margin`` ([N], or "" for
+    exact) of a reference point count as equal to it."""
     below, upto = values, values
-    if snap:
-        margin = g.op("Mul", [g.op("Abs", [values]), g.const(np.float64(snap), "snap")])
+    if margin:
         below = g.op("Sub", [values, margin])
         upto = g.op("Add", [values, margin])
     lo = searchsorted(g, reference, below, "left")
@@ -212,7 +215,7 @@ def ecod(g: GraphBuilder, member: ECOD, x: str) -> str:
     return numpy_sum(g, g.op("Max", [auto, both]), d)
 
 
-def mahalanobis(g: GraphBuilder, member: Mahalanobis, x: str) -> tuple[str, float]:
+def mahalanobis(g: GraphBuilder, member: Mahalanobis, x: str) -> tuple[str, str]:
     """The MinCovDet distance ``(x-μ)ᵀP(x-μ)`` or the robust-z fallback, on kept columns."""
     keep = np.flatnonzero(member.keep_).astype(np.int64)
     data = g.op("Gather", [x, g.const(keep, "keep")], axis=1)
@@ -221,13 +224,18 @@ def mahalanobis(g: GraphBuilder, member: Mahalanobis, x: str) -> tuple[str, floa
             "Div",
             [g.op("Sub", [data, g.const(member.center_, "centre")]), g.const(member.scale_)],
         )
-        return numpy_sum(g, g.op("Mul", [z, z]), len(keep)), 0.0
+        return numpy_sum(g, g.op("Mul", [z, z]), len(keep)), ""
     mcd = member.mcd_
     diff = g.op("Sub", [data, g.const(np.asarray(mcd.location_, np.float64), "loc")])
     precision = np.asarray(mcd.get_precision(), np.float64)
     product = g.op("Mul", [g.op("MatMul", [diff, g.const(precision, "prec")]), diff])
-    total = g.op("ReduceSum", [product, g.const(np.array([1], np.int64), "ax")], keepdims=0)
-    return total, MATMUL_SNAP
+    axis = g.const(np.array([1], np.int64), "ax")
+    total = g.op("ReduceSum", [product, axis], keepdims=0)
+    size = g.op("Abs", [diff])  # the bound: d · ε · |x-μ|ᵀ|P||x-μ|, times ULPS / ε
+    spread = g.op("Mul", [g.op("MatMul", [size, g.const(np.abs(precision), "absprec")]), size])
+    bound = g.op("ReduceSum", [spread, axis], keepdims=0)
+    scale = np.float64(ULPS * (len(keep) + 2))
+    return total, g.op("Mul", [bound, g.const(scale, "ulps")])
 
 
 def isolation_forest(g: GraphBuilder, member: IForest, x: str) -> str:
