@@ -159,31 +159,32 @@ def searchsorted(
     g: GraphBuilder, reference: NDArray[np.float64], values: str, side: str, d: int = 1
 ) -> str:
     """``np.searchsorted`` per column: ``reference`` [n, d] sorted by column, ``values``
-    [N, d] (or [N] when ``d == 1`` and the reference is 1-D) → int64 counts."""
+    [N, d] (or [N] when the reference is 1-D) → int64 counts.
+
+    Binary lifting: ``pos`` advances by 2^k, 2^(k-1), …, 1 while the probed reference
+    point still satisfies ``<`` (left) or ``<=`` (right); four ops a step. Each column is
+    laid out as ``[unused, ref...]`` in one flat constant, ``pos`` is a flat index.
+    """
     n = reference.shape[0]
-    flat = g.const(reference.reshape(-1), "ref")
-    lo = g.op(
-        "ConstantOfShape", [g.op("Shape", [values])], value=helper.make_tensor("z", 7, [1], [0])
+    columns = reference.reshape(n, -1).T  # [d, n]
+    padded = np.concatenate([np.zeros((columns.shape[0], 1)), columns], axis=1)
+    flat = g.const(np.ascontiguousarray(padded).reshape(-1), "ref")
+    base = np.arange(columns.shape[0], dtype=np.int64) * (n + 1)
+    if reference.ndim == 1:
+        base = base.reshape(())
+    zeros = g.op(
+        "ConstantOfShape",
+        [g.op("Shape", [values])],
+        value=helper.make_tensor("zero", TensorProto.INT64, [1], [0]),
     )
-    hi = g.op("Add", [lo, g.const(np.int64(n), "n")])
-    offset = g.const(np.arange(d, dtype=np.int64), "colof") if reference.ndim == 2 else ""
+    pos = g.op("Add", [zeros, g.const(base, "base")])
+    limit = g.const(base + n, "limit")
     compare = "Less" if side == "left" else "LessOrEqual"
-    one, two, last = (
-        g.const(np.int64(1), "one"),
-        g.const(np.int64(2), "two"),
-        g.const(np.int64(n - 1)),
-    )
-    for _ in range(max(1, n.bit_length())):
-        mid = g.op("Div", [g.op("Add", [lo, hi]), two])
-        index = g.op("Min", [mid, last])
-        if offset:
-            index = g.op("Add", [g.op("Mul", [index, g.const(np.int64(d), "d")]), offset])
-        value = g.op("Gather", [flat, index], axis=0)
-        right = g.op(compare, [value, values])
-        active = g.op("Less", [lo, hi])
-        lo = g.op("Where", [g.op("And", [active, right]), g.op("Add", [mid, one]), lo])
-        hi = g.op("Where", [g.op("And", [active, g.op("Not", [right])]), mid, hi])
-    return lo
+    for k in reversed(range(max(1, n.bit_length()))):
+        probe = g.op("Min", [g.op("Add", [pos, g.const(np.int64(1 << k), "step")]), limit])
+        value = g.op("Gather", [flat, probe], axis=0)
+        pos = g.op("Where", [g.op(compare, [value, values]), probe, pos])
+    return g.op("Sub", [pos, g.const(base, "base")])
 
 
 def percentile(g: GraphBuilder, values: str, reference: NDArray[np.float64], margin: str) -> str:
