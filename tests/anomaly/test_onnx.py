@@ -41,15 +41,25 @@ from lepton.runtime.onnx_table import OnnxPredictor
 from lepton.runtime.package import load_native, write_package
 from tests.anomaly.conftest import AnomalyProject, planted
 
-KINDS = {"amount": "numeric", "delay": "numeric", "items": "numeric", "shop": "categorical"}
+KINDS = {
+    "amount": "numeric",
+    "delay": "numeric",
+    "items": "numeric",
+    "paid": "boolean",
+    "when": "datetime",
+    "shop": "categorical",
+}
 
 
 def _frames() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Training rows with an integer column (ties) and gaps; held-out rows add unseen and
+    """Training rows with integer, boolean and date columns (ties) and gaps; held-out rows add unseen and
     missing categories, missing numbers, and copies of training rows (exact ties)."""
     rng = np.random.default_rng(5)
     frame = planted(900, seed=3).drop(columns="is_fraud")
     frame["items"] = rng.integers(0, 4, len(frame)).astype(float)
+    frame["paid"] = rng.random(len(frame)) < 0.3
+    days = pd.to_timedelta(rng.integers(0, 90, len(frame)), "D")
+    frame["when"] = pd.Timestamp("2025-01-01") + days
     frame.loc[::13, "amount"] = np.nan
     train, rest = frame.iloc[:700].reset_index(drop=True), frame.iloc[700:].copy()
     rest.loc[rest.index[:5], "shop"] = "west"
@@ -158,7 +168,7 @@ def _run(graph_inputs: dict[str, np.ndarray], build: object, elem: int, rank: in
 
 @pytest.mark.parametrize("d", [1, 3, 7, 8, 9, 17, 40, 130, 300])
 def test_numpy_sum_adds_in_numpys_order(d: int) -> None:
-    """Bit for bit: ECOD's scores tie exactly only if the sum is numpy's."""
+    """Bit for bit on a C-ordered array: most sums then equal native's exactly."""
     rng = np.random.default_rng(d)
     x = rng.normal(size=(50, d)) * rng.choice([1e-3, 1.0, 1e6], size=(50, d))
     out = _run({"x": x}, lambda g: numpy_sum(g, "x", d), DOUBLE, 1)

@@ -7,18 +7,24 @@ across a reference point changes the answer by a whole step, and ties are common
 row with the same category frequencies, the same tree leaves, the same ECDF ranks).
 So the graph repeats native's float64 arithmetic op for op:
 
-- the matrix (median impute, robust scale, category frequency) and ECOD's tail terms
-  are the same IEEE operations in the same order; ECOD's ``-log`` of a rank is a table
-  numpy computed, and feature sums follow numpy's pairwise summation (``numpy_sum``),
-  so those values are bit-identical and exact comparisons reproduce native's ties;
+- the matrix (median impute, robust scale, category frequency), ECOD's tail terms and
+  the robust-z terms are the same IEEE operations; ECOD's ``-log`` of a rank is a table
+  numpy computed, so those values are bit-identical. Their sums over features follow
+  numpy's pairwise order for a C-ordered array (``numpy_sum``), but native's order
+  depends on memory layout (``x[:, mask]`` is F-ordered and numpy then adds column by
+  column; one row is summed pairwise), so a sum may differ in its last bits;
 - the isolation forest's trees return leaf ids (thresholds rounded down to float32,
   which is exact for sklearn's float32 inputs), the per-leaf path lengths are summed
-  tree by tree as sklearn does; only ``2 ** -x`` is onnxruntime's ``Pow``;
-- Mahalanobis is a ``MatMul`` (summation order is the BLAS's, not numpy's).
+  tree by tree as sklearn does; only ``2 ** -x`` is onnxruntime's ``Pow``. skl2onnx's
+  converter is not used: its ``scores`` are ``decision_function`` in float32, and on a
+  table with one integer column that moved 46% of held-out rows' member percentiles;
+- Mahalanobis is a ``MatMul`` (summation order is the BLAS's; scipy's compiled loop,
+  which native uses, could not be matched bit for bit).
 
-Where the raw score is not bit-identical (``Pow``, ``MatMul``) the member lookup
-treats values within a per-row error bound (``margin``) of a reference as equal to it:
-a few ulps for ``Pow``; for x'Px the summation's forward-error bound
+Where the raw score may not be bit-identical (sums, ``Pow``, ``MatMul``) the member
+lookup treats values within a per-row error bound (``margin``) of a reference as equal
+to it: ``(d + 2)`` ulps of a sum of ``d`` non-negative terms, a few ulps for ``Pow``;
+for x'Px the summation's forward-error bound
 (``d · ε · |x-μ|ᵀ|P||x-μ|``, scaled up), which stays tight where the distance is large
 and the reference points dense, unlike a fixed relative tolerance. ``searchsorted``
 is a vectorised binary search (log2(n) unrolled steps of ``Gather``), so memory stays
@@ -109,13 +115,19 @@ def _matrix(g: GraphBuilder, model: AnomalyModel) -> str:
 def _member(g: GraphBuilder, member: Any, x: str) -> tuple[str, str]:
     """A member's raw score [N] and how far it may sit from native's ([N], "" = exact)."""
     if isinstance(member, ECOD):
-        return ecod(g, member, x), ""
+        raw = ecod(g, member, x)
+        return raw, _sum_margin(g, raw, member.sorted_.shape[1])
     if isinstance(member, Mahalanobis):
         return mahalanobis(g, member, x)
     if isinstance(member, IForest):
         raw = isolation_forest(g, member, x)
         return raw, g.op("Mul", [g.op("Abs", [raw]), g.const(np.float64(POW_SNAP), "snap")])
     raise ExportError(f"cannot export to ONNX: detector {member.name!r} has no exporter")
+
+
+def _sum_margin(g: GraphBuilder, total: str, d: int) -> str:
+    """The error bound of a sum of ``d`` non-negative terms in another order."""
+    return g.op("Mul", [total, g.const(np.float64(ULPS * (d + 2)), "ulps")])
 
 
 def numpy_sum(g: GraphBuilder, x: str, d: int) -> str:
@@ -201,7 +213,8 @@ def percentile(g: GraphBuilder, values: str, reference: NDArray[np.float64], mar
 
 
 def ecod(g: GraphBuilder, member: ECOD, x: str) -> str:
-    """``ECOD.score``: ranks by binary search, ``-log`` from numpy-made tables, same ops."""
+    """``ECOD.score``: ranks by binary search, ``-log`` from numpy-made tables, same ops;
+    the terms are positive (``-log`` of a probability below 1)."""
     reference = np.asarray(member.sorted_, np.float64)
     n, d = reference.shape
     k = np.arange(n + 1)
@@ -225,7 +238,8 @@ def mahalanobis(g: GraphBuilder, member: Mahalanobis, x: str) -> tuple[str, str]
             "Div",
             [g.op("Sub", [data, g.const(member.center_, "centre")]), g.const(member.scale_)],
         )
-        return numpy_sum(g, g.op("Mul", [z, z]), len(keep)), ""
+        raw = numpy_sum(g, g.op("Mul", [z, z]), len(keep))
+        return raw, _sum_margin(g, raw, len(keep))
     mcd = member.mcd_
     diff = g.op("Sub", [data, g.const(np.asarray(mcd.location_, np.float64), "loc")])
     precision = np.asarray(mcd.get_precision(), np.float64)
