@@ -51,7 +51,7 @@ LOF_NATIVE = (
     "not exported; the model stays native"
 )
 POW_SNAP = 1e-12  # 2 ** -x: onnxruntime's Pow and numpy's may differ in the last bits
-ULPS = 8.0 * float(np.finfo(np.float64).eps)  # x'Px: both sides' bounds, sqrt and square
+ULPS = 8.0 * float(np.finfo(np.float64).eps)  # per term of a reordered sum, with slack
 
 
 def export_anomaly(model: AnomalyModel) -> onnx.ModelProto:
