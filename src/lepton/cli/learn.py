@@ -11,7 +11,7 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from lepton.cli.clock import process_started_at
+from lepton.cli.clock import command_started_at
 from lepton.cli.console import console, err_console
 from lepton.errors import DataError
 
@@ -218,7 +218,7 @@ def train_command(
             families=families.split(",") if families else None,
             on_event=view,
             options=options or None,
-            started_at=process_started_at(),  # --time-limit is the user's wall clock
+            started_at=command_started_at(),  # --time-limit is the user's wall clock
         )
     automl = outcome.automl
     validated = "backtest" if automl.task_ == "forecast" else "cross-validated"
