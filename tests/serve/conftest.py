@@ -27,6 +27,7 @@ from lepton.config import load_settings
 from lepton.data.catalog import DataCatalog
 from lepton.learn.training import train_dataset
 from lepton.store.project import Project
+from tests.helpers.home import HomeProject
 from tests.serve.faulty import register_faulty
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -41,22 +42,8 @@ def churn_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"x1": x1, "x2": x2, "color": color, "y": y})
 
 
-@dataclass
-class ServedProject:
-    home: Path
-    env: dict[str, str]
-    project: Project
-    keys: dict[str, str]
-    frame: pd.DataFrame
-
-    def lepton(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "lepton", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+class ServedProject(HomeProject):
+    """Two trained versions of ``churn`` and a ``faulty`` model that raises on predict."""
 
 
 @dataclass

@@ -43,7 +43,13 @@ from onnx import TensorProto, helper
 from lepton.learn.anomaly.detectors import ECOD, LOF, IForest, Mahalanobis
 from lepton.learn.anomaly.model import AnomalyModel
 from lepton.optimize.export import ExportError
-from lepton.optimize.graph import FLOAT, STRING, GraphBuilder, tensor_input
+from lepton.optimize.graph import (
+    FLOAT,
+    STRING,
+    GraphBuilder,
+    category_code,
+    tensor_input,
+)
 
 DOUBLE = TensorProto.DOUBLE
 LOF_NATIVE = (
@@ -95,15 +101,8 @@ def _matrix(g: GraphBuilder, model: AnomalyModel) -> str:
     for j, (vocabulary, freq) in enumerate(
         zip(enc.categorical_.values(), matrix.frequencies_, strict=True)
     ):
-        text = g.op("Gather", ["cat", g.const(np.array([j], np.int64), "col")], axis=1)
-        codes = g.op(
-            "LabelEncoder",
-            [text],
-            domain="ai.onnx.ml",
-            keys_strings=[str(v) for v in vocabulary],
-            values_int64s=list(range(1, len(vocabulary) + 1)),
-            default_int64=0,
-        )
+        axis1 = np.array([1], np.int64)
+        codes = g.op("Unsqueeze", [category_code(g, j, vocabulary), g.const(axis1, "ax")])
         table = np.concatenate([[0.0], np.asarray(freq, np.float64)])  # code 0: unseen
         parts.append(g.op("Gather", [g.const(table, "freq"), codes], axis=0))
     raw = parts[0] if len(parts) == 1 else g.op("Concat", parts, axis=1)

@@ -28,7 +28,13 @@ from lepton.learn.clustering.model import ClusterModel
 from lepton.learn.metrics import Metric, get_metric
 from lepton.optimize.choose import check_objective
 from lepton.optimize.export import ExportError, check_faithful, verify
-from lepton.optimize.graph import FLOAT, STRING, GraphBuilder, tensor_input
+from lepton.optimize.graph import (
+    FLOAT,
+    STRING,
+    GraphBuilder,
+    category_codes,
+    tensor_input,
+)
 from lepton.optimize.members import GraphInputs, dense_features
 from lepton.optimize.protocol import BuiltVariant, Progress
 from lepton.optimize.result import Variant
@@ -107,21 +113,7 @@ def export_clusters(model: ClusterModel) -> onnx.ModelProto:
     n_num, n_cat = len(enc.num_names_), len(enc.categorical_)
     g = GraphBuilder()
     isnan = g.op("IsNaN", ["num"], "isnan")
-    codes1 = ""
-    if n_cat:
-        columns = []
-        for j, vocabulary in enumerate(enc.categorical_.values()):
-            text = g.op("Gather", ["cat", g.const(np.int64(j), "col")], axis=1)
-            codes = g.op(
-                "LabelEncoder",
-                [text],
-                domain="ai.onnx.ml",
-                keys_strings=[str(v) for v in vocabulary],
-                values_int64s=list(range(1, len(vocabulary) + 1)),
-                default_int64=0,
-            )
-            columns.append(g.op("Unsqueeze", [codes, g.const(np.array([1], np.int64), "ax")]))
-        codes1 = columns[0] if n_cat == 1 else g.op("Concat", columns, axis=1)
+    codes1 = category_codes(g, list(enc.categorical_.values()))
     x = dense_features(g, GraphInputs("num", isnan, codes1, n_num, n_cat), dense)
     centers = model.fitted.centers
     means = KMeans(n_clusters=len(centers), n_init=1).fit(centers)  # a carrier for the centres

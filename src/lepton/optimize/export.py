@@ -20,7 +20,13 @@ from onnx import helper
 from lepton.errors import LeptonError
 from lepton.learn.families import family_spec
 from lepton.learn.model import HEDGE_COUNTS, HEDGE_PSEUDO_ROWS, Member, TrainedModel
-from lepton.optimize.graph import FLOAT, STRING, GraphBuilder, tensor_input
+from lepton.optimize.graph import (
+    FLOAT,
+    STRING,
+    GraphBuilder,
+    category_codes,
+    tensor_input,
+)
 from lepton.optimize.members import GraphInputs, MemberContext, MemberExporter
 from lepton.optimize.trees import (
     DerivedFeatures,
@@ -83,21 +89,7 @@ def export_model(
     report = ExportReport()
 
     isnan = g.op("IsNaN", ["num"], "isnan")
-    codes1 = ""
-    if n_cat:
-        columns = []
-        for j, vocabulary in enumerate(enc.categorical_.values()):
-            text = g.op("Gather", ["cat", g.const(np.int64(j), "col")], axis=1)
-            codes = g.op(
-                "LabelEncoder",
-                [text],
-                domain="ai.onnx.ml",
-                keys_strings=[str(v) for v in vocabulary],
-                values_int64s=list(range(1, len(vocabulary) + 1)),
-                default_int64=0,
-            )
-            columns.append(g.op("Unsqueeze", [codes, g.const(np.array([1], np.int64), "ax")]))
-        codes1 = columns[0] if n_cat == 1 else g.op("Concat", columns, axis=1)
+    codes1 = category_codes(g, list(enc.categorical_.values()))
     x = GraphInputs("num", isnan, codes1, n_num, n_cat)
 
     contributions: list[str] = []

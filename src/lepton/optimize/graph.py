@@ -87,3 +87,29 @@ def tensor_input(name: str, elem: int, width: int | None) -> onnx.ValueInfoProto
 FLOAT = TensorProto.FLOAT
 STRING = TensorProto.STRING
 INT64 = TensorProto.INT64
+
+
+def category_code(g: GraphBuilder, column: int, vocabulary: Any) -> str:
+    """Column ``column`` of the string input ``cat`` as codes ``(N,)``: 1.. for the
+    training vocabulary in order, 0 for an unseen or missing value (the encoder's rule)."""
+    text = g.op("Gather", ["cat", g.const(np.int64(column), "col")], axis=1)
+    return g.op(
+        "LabelEncoder",
+        [text],
+        domain="ai.onnx.ml",
+        keys_strings=[str(v) for v in vocabulary],
+        values_int64s=list(range(1, len(vocabulary) + 1)),
+        default_int64=0,
+    )
+
+
+def category_codes(g: GraphBuilder, vocabularies: list[Any]) -> str:
+    """Every categorical column's codes as ``(N, n_cat)`` int64; "" when there are none."""
+    if not vocabularies:
+        return ""
+    axis = g.const(np.array([1], np.int64), "ax")
+    columns = [
+        g.op("Unsqueeze", [category_code(g, j, vocabulary), axis])
+        for j, vocabulary in enumerate(vocabularies)
+    ]
+    return columns[0] if len(columns) == 1 else g.op("Concat", columns, axis=1)
