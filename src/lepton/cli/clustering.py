@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
-from lepton.learn.clustering.profile import describe_contrast
+from lepton.learn.clustering.profile import top_contrasts
 
 
 def profile_table(automl: Any) -> Table:
@@ -20,6 +20,5 @@ def profile_table(automl: Any) -> Table:
         table.add_column(column, justify="left" if column.startswith("sets") else "right")
     for row in details["profile"]:
         name = "noise" if row["noise"] else str(row["cluster"])
-        contrasts = "; ".join(describe_contrast(c) for c in row["contrasts"][:3])
-        table.add_row(name, str(row["size"]), f"{100 * row['share']:.1f}%", contrasts)
+        table.add_row(name, str(row["size"]), f"{100 * row['share']:.1f}%", top_contrasts(row))
     return table

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lepton.data.report import _img, _png
-from lepton.learn.clustering.profile import describe_contrast
+from lepton.learn.clustering.profile import top_contrasts
 from lepton.runtime.manifest import PackageManifest
 
 MAX_HEATMAP_FEATURES = 12
@@ -112,12 +112,11 @@ def _profile_table(profile: list[dict[str, Any]]) -> str:
     head = "".join(f"<th>{h}</th>" for h in ("cluster", "size", "share", "sets it apart"))
     rows = []
     for row in profile:
-        contrasts = "; ".join(describe_contrast(c) for c in row["contrasts"][:3])
         cells = (
             _cluster_name(row),
             f"{row['size']:,}",
             f"{100 * row['share']:.1f}%",
-            html.escape(contrasts),
+            html.escape(top_contrasts(row)),
         )
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"

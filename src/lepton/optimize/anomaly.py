@@ -36,10 +36,9 @@ from lepton.learn.metrics import Metric
 from lepton.optimize.anomaly_graph import export_anomaly
 from lepton.optimize.choose import check_objective
 from lepton.optimize.export import ExportError
-from lepton.optimize.measure import BATCH, batch_frame, latency_ms, throughput
-from lepton.optimize.packages import served_file
-from lepton.optimize.protocol import BuiltVariant, Measure, MeasureOptions, Progress, VariantRun
+from lepton.optimize.protocol import BuiltVariant, Measure, MeasureOptions, Progress
 from lepton.optimize.result import Variant
+from lepton.optimize.tabular import frame_records, table_measurer
 from lepton.runtime.manifest import PackageManifest
 from lepton.runtime.onnx_table import OnnxPredictor
 
@@ -119,45 +118,19 @@ class AnomalyBuilder:
     def measurer(
         self, model: AnomalyModel, features: pd.DataFrame, workdir: Path, options: MeasureOptions
     ) -> Measure:
-        rows = features.head(512)
-        singles = [rows.iloc[[i]] for i in range(len(rows))]
-        batch = batch_frame(features)
-        seconds = options.seconds
-
-        records = _records(rows)
-        batch_records = _records(batch)
-
-        def measure(variant: Variant) -> VariantRun:
-            if variant.kind == "native":
-                pred = model.predict_raw(features)
-                p50, p99 = latency_ms(
-                    lambda i: model.predict_raw(singles[i]), len(singles), seconds=seconds
-                )
-                rate = throughput(lambda: model.predict_raw(batch), BATCH, seconds=seconds)
-            else:
-                predictor = OnnxPredictor.load(variant.folder, threads=1)
-                pred = predictor.predict_raw(features)
-                p50, p99 = latency_ms(
-                    lambda i: predictor.predict_records([records[i]]), len(records), seconds=seconds
-                )
-                rate = throughput(
-                    lambda: predictor.predict_records(batch_records), BATCH, seconds=seconds
-                )
-            return VariantRun(pred, p50, p99, rate, served_file(variant).stat().st_size, None)
-
-        return measure
+        return table_measurer(model, features, workdir, options, probe_memory=False)
 
 
 def anomaly_parity(
     model: AnomalyModel, graph: onnx.ModelProto, manifest: PackageManifest, frame: pd.DataFrame
 ) -> Parity:
     """The graph against native on ``frame``; the record path (no DataFrame) must agree too."""
+    if not len(frame):
+        return Parity(0.0, 1.0, 1.0, 0)
     predictor = OnnxPredictor(graph.SerializeToString(), manifest)
     native = model.predict_raw(frame)
     exported = predictor.predict_raw(frame)
-    by_record = predictor.predict_records(_records(frame[predictor.input_columns].head(64)))
-    if not len(frame):
-        return Parity(0.0, 1.0, 1.0, 0)
+    by_record = predictor.predict_records(frame_records(frame[predictor.input_columns].head(64)))
     diff = np.abs(native[:, 0] - exported[:, 0])
     worst = max(float(np.max(diff)), float(np.max(np.abs(by_record - exported[: len(by_record)]))))
     return Parity(
@@ -183,7 +156,3 @@ def check_parity(parity: Parity, tolerance: float) -> None:
             f"{100 * parity.flag_agreement:.2f}% of held-out rows "
             f"(< {100 * FLAG_AGREEMENT:g}%); the model stays native"
         )
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]

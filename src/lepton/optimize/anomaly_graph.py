@@ -98,16 +98,17 @@ def _matrix(g: GraphBuilder, model: AnomalyModel) -> str:
     parts = []
     if enc.num_names_:
         parts.append(g.op("Cast", ["num"], to=DOUBLE))
+    axis = g.const(np.array([1], np.int64), "ax")
     for j, (vocabulary, freq) in enumerate(
         zip(enc.categorical_.values(), matrix.frequencies_, strict=True)
     ):
-        axis1 = np.array([1], np.int64)
-        codes = g.op("Unsqueeze", [category_code(g, j, vocabulary), g.const(axis1, "ax")])
+        codes = g.op("Unsqueeze", [category_code(g, j, vocabulary), axis])
         table = np.concatenate([[0.0], np.asarray(freq, np.float64)])  # code 0: unseen
         parts.append(g.op("Gather", [g.const(table, "freq"), codes], axis=0))
     raw = parts[0] if len(parts) == 1 else g.op("Concat", parts, axis=1)
-    filled = g.op("Where", [g.op("IsNaN", [raw]), g.const(matrix.median_, "median"), raw])
-    centred = g.op("Sub", [filled, g.const(matrix.median_, "median")])
+    median = g.const(matrix.median_, "median")
+    filled = g.op("Where", [g.op("IsNaN", [raw]), median, raw])
+    centred = g.op("Sub", [filled, median])
     return g.op("Div", [centred, g.const(matrix.scale_, "scale")])
 
 

@@ -80,37 +80,7 @@ class TabularBuilder:
     def measurer(
         self, model: TrainedModel, features: pd.DataFrame, workdir: Path, options: MeasureOptions
     ) -> Measure:
-        rows = features.head(512)
-        singles = [rows.iloc[[i]] for i in range(len(rows))]
-        records = _records(rows)
-        batch = batch_frame(features)
-        batch_records = _records(batch)
-        sample = workdir / "sample.parquet"
-        batch.to_parquet(sample)
-        seconds = options.seconds
-
-        def measure(variant: Variant) -> VariantRun:
-            if variant.kind == "native":
-                pred = model.predict_raw(features)
-                p50, p99 = latency_ms(
-                    lambda i: model.predict_raw(singles[i]), len(singles), seconds=seconds
-                )
-                rate = throughput(lambda: model.predict_raw(batch), BATCH, seconds=seconds)
-            else:
-                predictor = OnnxPredictor.load(variant.folder, threads=1)
-                pred = predictor.predict_raw(features)
-                p50, p99 = latency_ms(
-                    lambda i: predictor.predict_records([records[i]]), len(records), seconds=seconds
-                )
-                rate = throughput(
-                    lambda: predictor.predict_records(batch_records), BATCH, seconds=seconds
-                )
-            memory = (
-                peak_memory_mib(variant.folder, variant.kind, sample) if options.memory else None
-            )
-            return VariantRun(pred, p50, p99, rate, served_file(variant).stat().st_size, memory)
-
-        return measure
+        return table_measurer(model, features, workdir, options)
 
 
 def _exportable_subset(
@@ -236,5 +206,58 @@ def slim_members(
     return slim
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def table_measurer(
+    model: Any,
+    features: pd.DataFrame,
+    workdir: Path,
+    options: MeasureOptions,
+    *,
+    probe_memory: bool = True,
+) -> Measure:
+    """Latency, throughput, size (and peak memory) of a table model's variants.
+
+    Native is ``model.predict_raw`` on DataFrames; an ONNX variant is the served runner
+    (``OnnxPredictor``) on records, as the server calls it. ``probe_memory`` False leaves
+    the memory column empty (the anomaly kind is not run through the memory probe).
+    """
+    rows = features.head(512)
+    singles = [rows.iloc[[i]] for i in range(len(rows))]
+    records = frame_records(rows)
+    batch = batch_frame(features)
+    batch_records = frame_records(batch)
+    sample = workdir / "sample.parquet"
+    if probe_memory:
+        batch.to_parquet(sample)
+    seconds = options.seconds
+
+    def measure(variant: Variant) -> VariantRun:
+        if variant.kind == "native":
+            pred = model.predict_raw(features)
+            p50, p99 = latency_ms(
+                lambda i: model.predict_raw(singles[i]), len(singles), seconds=seconds
+            )
+            rate = throughput(lambda: model.predict_raw(batch), BATCH, seconds=seconds)
+        else:
+            predictor = OnnxPredictor.load(variant.folder, threads=1)
+            pred = predictor.predict_raw(features)
+            p50, p99 = latency_ms(
+                lambda i: predictor.predict_records([records[i]]),
+                len(records),
+                seconds=seconds,
+            )
+            rate = throughput(
+                lambda: predictor.predict_records(batch_records), BATCH, seconds=seconds
+            )
+        memory = (
+            peak_memory_mib(variant.folder, variant.kind, sample)
+            if probe_memory and options.memory
+            else None
+        )
+        return VariantRun(pred, p50, p99, rate, served_file(variant).stat().st_size, memory)
+
+    return measure
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A DataFrame as the JSON records a request carries (string keys)."""
     return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]

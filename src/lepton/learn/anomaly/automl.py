@@ -1,7 +1,7 @@
 """The anomaly kind's training entry point: encode, score candidates, choose, threshold.
 
 Candidates are the four detectors and their rank-averaged ensemble. Without a label the
-most stable under bootstrap resampling wins (``selection.stability``), the ensemble
+most stable under bootstrap resampling wins (``selection.pair_stability``), the ensemble
 whenever it is within one standard error of the best (``one_standard_error_choice``:
 the proxy is noisy, the ensemble the robust default); with a 0/1 label
 column (used only here and in evaluation, never as a feature) the best cross-validated

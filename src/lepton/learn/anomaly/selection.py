@@ -73,12 +73,6 @@ def pair_stability(runs: list[F64], contamination: float) -> list[float]:
     return values
 
 
-def stability(runs: list[F64], contamination: float) -> float:
-    """Mean of ``pair_stability`` (0 with fewer than two resamples)."""
-    values = pair_stability(runs, contamination)
-    return float(np.mean(values)) if values else 0.0
-
-
 def one_standard_error_choice(
     scored: list[tuple[tuple[str, ...], list[float]]], preferred: tuple[str, ...]
 ) -> tuple[str, ...]:

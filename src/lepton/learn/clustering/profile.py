@@ -109,3 +109,8 @@ def describe_contrast(contrast: dict[str, Any]) -> str:
     lift = contrast.get("lift")
     share = f"{100 * contrast['cluster_share']:.0f}% vs {100 * contrast['overall_share']:.0f}%"
     return f"{contrast['feature']} {share}" + (f" (x{lift:.2f})" if lift is not None else "")
+
+
+def top_contrasts(row: dict[str, Any], n: int = 3) -> str:
+    """A cluster's ``n`` strongest contrasts on one line: its summary in every table."""
+    return "; ".join(describe_contrast(c) for c in row["contrasts"][:n])
