@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,6 +22,7 @@ from lepton.config import load_settings
 from lepton.data.catalog import DataCatalog
 from lepton.learn.training import train_dataset
 from lepton.store.project import Project
+from tests.helpers.home import HomeProject, run_lepton
 from tests.serve.conftest import REPO_ROOT, Server, churn_frame, start_server
 
 OPTIONS = {"time_column": "ds", "horizon": 6, "id_column": "store"}
@@ -58,22 +57,11 @@ def one_worker() -> Iterator[None]:
 
 
 @dataclass
-class ForecastProject:
-    home: Path
-    env: dict[str, str]
-    project: Project
-    keys: dict[str, str]
-    frame: pd.DataFrame
+class ForecastProject(HomeProject):
     dataset: str
 
     def lepton(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "lepton", *args],
-            env={**self.env, **env},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_lepton({**self.env, **env}, *args)
 
 
 def train_sales(project: Project, ref: str, **extra: object) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ from lepton.data.catalog import DataCatalog
 from lepton.runtime.loader import load_predictor, load_serving_predictor, package_folder, resolve
 from lepton.runtime.manifest import read_manifest
 from lepton.runtime.onnx_image import OnnxImagePredictor, image_input
+from tests.helpers.home import run_lepton
 from tests.images.conftest import TrainedImages, pattern_images, write_folder
 
 
@@ -89,13 +89,7 @@ def test_cli_trains_an_image_folder(tmp_path: Path) -> None:
     env["LEPTON_HOME"] = str(tmp_path / "home")
 
     def lepton(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "lepton", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_lepton(env, *args)
 
     added = lepton("data", "add", str(folder), "--name", "pics")
     assert added.returncode == 0 and "target label" in added.stdout, added.stderr
