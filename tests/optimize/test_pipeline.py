@@ -71,10 +71,16 @@ def test_optimize_registers_variants_and_serves_the_chosen_one(project: Project)
     assert predictor.variant == outcome.result.chosen
     frame = heldout("binary").drop(columns=["y"])
     records = frame.to_dict(orient="records")
-    assert (
-        np.max(np.abs(predictor.predict_records(records) - native.predict_proba(frame).to_numpy()))
-        < 1e-4
-    )
+    expected = native.predict_proba(frame).to_numpy()
+    fp32_package = load_package_predictor(project, f"{variant.name}@{variant.version}")[0]
+    assert np.max(np.abs(fp32_package.predict_records(records) - expected)) < 1e-4
+    # serving answers exactly as the chosen variant's own package: which variant wins is
+    # a latency measurement, and a lossy one (the slimmed ensemble) may win under load
+    chosen_record = outcome.registered.get(outcome.result.chosen)
+    if chosen_record is not None:
+        ref = f"{chosen_record.name}@{chosen_record.version}"
+        expected = load_package_predictor(project, ref)[0].predict_records(records)
+    assert np.max(np.abs(predictor.predict_records(records) - expected)) < 1e-6
 
 
 def test_serving_falls_back_to_native_when_nothing_is_chosen(project: Project) -> None:
