@@ -9,6 +9,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from lepton.errors import DataError
 from lepton.learn.automl import AutoML
+from lepton.learn.clustering.families import krzanowski_lai
 from lepton.learn.clustering.model import ClusterModel
 from lepton.runtime.loader import load_predictor, package_folder
 from lepton.runtime.manifest import read_manifest
@@ -77,3 +78,39 @@ def test_one_blob_is_not_shipped_as_clusters() -> None:
     frame.loc[:4, "b"] = 40.0
     with pytest.raises(DataError, match="no family found more than one real cluster"):
         _fit(frame, families=["kmeans"], k=2)
+
+
+def test_krzanowski_lai_peaks_where_adding_a_cluster_stops_paying() -> None:
+    from sklearn.cluster import KMeans
+    from sklearn.datasets import make_blobs
+
+    x, _ = make_blobs(400, n_features=4, centers=5, cluster_std=0.5, random_state=1)
+    inertia = {k: KMeans(k, n_init=10, random_state=0).fit(x).inertia_ for k in range(2, 10)}
+    total = float(((x - x.mean(axis=0)) ** 2).sum())
+    index = krzanowski_lai(inertia, total, dims=4)
+    assert set(index) == set(range(2, 9))  # the last fitted k only scores the one before
+    assert max(index, key=lambda k: index[k]) == 5
+
+
+def test_krzanowski_lai_floor_keeps_noise_fits_from_winning() -> None:
+    # dispersion flat after k=3, with two near-equal tiny drops at 8 and 9: unfloored,
+    # KL(8) = drop(8) / drop(9) = 1000 would beat KL(3) = 80 (many dims: k^(2/p) ~ 1)
+    inertia = {2: 500.0, 3: 100.0, 4: 95.0, 5: 90.0, 6: 85.0, 7: 80.0, 8: 79.9, 9: 79.8999}
+    index = krzanowski_lai(inertia, total=1000.0, dims=50)
+    assert max(index, key=lambda k: index[k]) == 3
+
+
+def test_iris_gets_three_clusters_where_the_silhouette_says_two() -> None:
+    from sklearn.datasets import load_iris
+
+    iris = load_iris(as_frame=True).frame
+    automl = _fit(iris.drop(columns=["target"]))
+    assert automl.model_.k == 3
+    assert adjusted_rand_score(iris["target"], automl.model_.predict(iris)) > 0.6
+    details = automl.model_.details
+    scored = [t for t in details["tried_k"] if "kl_index" in t]
+    assert max(scored, key=lambda t: t["kl_index"])["k"] == 3
+    silhouettes = {t["k"]: t["silhouette"] for t in details["tried_k"]}
+    assert max(silhouettes, key=lambda k: silhouettes[k]) == 2
+    hdbscan = next(s for s in details["selection"] if s["family"] == "hdbscan")
+    assert not hdbscan["eligible"] and "dispersion curve says 3" in hdbscan["note"]

@@ -155,7 +155,7 @@ def train_command(
     k: int | None = typer.Option(
         None,
         "--k",
-        help="clustering: the number of clusters (default: by silhouette); "
+        help="clustering: the number of clusters (default: by the Krzanowski-Lai index); "
         "recommend: items per answer and the metrics' cut-off (10)",
     ),
     contamination: float | None = typer.Option(

@@ -1,14 +1,18 @@
-"""The clustering kind's training entry point: fit each family, choose one, profile it.
+"""The clustering kind's training entry point: decide k, fit each family, choose one, profile it.
 
-The choice between families is one internal criterion, the silhouette of each family's
-training assignment on a sample of up to 2,000 rows in the scaled feature space (k-means
-picks its own k by the same silhouette, the mixture its components by BIC). HDBSCAN's
-silhouette is taken on the rows it clustered and multiplied by the share it clustered,
-so calling most rows noise does not pay. Guards against degenerate solutions: a
-candidate with fewer than two clusters, or with one cluster holding more than 95 % of
-the rows, is not eligible; if none is, training fails with the reason instead of
-shipping one cluster. The time limit is checked between fits (every family's first fit
-runs; the k-means and mixture searches stop early when the budget is spent).
+How many clusters is one decision, made once, before families compete: k-means over the
+k range, k by the Krzanowski-Lai index of its dispersion curve (see ``fit_kmeans``), or
+the user's ``--k``. The mixture is then fitted at that k (without k-means in the run it
+picks its own k by BIC), and HDBSCAN, which finds its own count, is eligible only when it
+agrees. Families are then compared at the same k, by the silhouette of each training
+assignment on a sample of up to 2,000 rows in the scaled feature space; comparing
+silhouettes across different k would undo the decision, since the silhouette favours
+the coarsest split. HDBSCAN's silhouette is taken on the rows it clustered and
+multiplied by the share it clustered, so calling most rows noise does not pay. Guards
+against degenerate solutions: a candidate with fewer than two clusters, or with one
+cluster holding more than 95 % of the rows, is not eligible; if none is, training fails
+with the reason instead of shipping one cluster. The time limit is checked between fits
+(every family's first fit runs; the k-means search stops early when the budget is spent).
 """
 
 from __future__ import annotations
@@ -123,6 +127,7 @@ def fit_clustering(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, 
         return time.time() + seconds > deadline_at
 
     interrupted = False
+    decided: int | None = None  # k from the k-means dispersion curve, when it was asked
     for family in families:
         if candidates and over(0.0):
             interrupted = True
@@ -132,13 +137,17 @@ def fit_clustering(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, 
             continue
         started = time.time()
         try:
-            fitted = _fit(family, x, ks, seed, over)
+            fitted = _fit(family, x, [decided] if decided else ks, seed, over)
         except DataError as exc:
             notes.append(f"{family}: {exc}")
             search.trials.append(ClusterTrial(family, False, time.time() - started, None, str(exc)))
             continue
         seconds = time.time() - started
+        if family == "kmeans" and k is None:
+            decided = fitted.k
         score, why = _criterion(x, fitted, seed, n)
+        if not why and decided and family == "hdbscan" and fitted.k != decided:
+            why = f"found {fitted.k} clusters where the k-means dispersion curve says {decided}"
         if why:
             notes.append(f"{family} (k={fitted.k}) not eligible: {why}")
         search.trials.append(ClusterTrial(family, not why, seconds, score, why))
@@ -172,9 +181,17 @@ def fit_clustering(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, 
         details["label_agreement"] = _agreement(labels, best.train_labels)
     model.details = details
     automl.task_, automl.metric_, automl.n_folds_ = "clustering", "silhouette", 0
+    how_k = (
+        "k given"
+        if k is not None
+        else "k by the Krzanowski-Lai index of the k-means dispersion curve"
+        if decided
+        else "each family's own k"
+    )
     automl.validation_how_ = (
-        f"silhouette of the training assignment on up to 2,000 of {n} rows in the scaled "
-        f"feature space; {best.family} chosen among {', '.join(t.family for t in search.trials)}"
+        f"{how_k}; then the silhouette of the training assignment on up to 2,000 of {n} rows "
+        f"in the scaled feature space; {best.family} chosen among "
+        f"{', '.join(t.family for t in search.trials)}"
     )
     automl.model_ = model
     automl.search_ = search
