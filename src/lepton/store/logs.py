@@ -15,12 +15,15 @@ from pathlib import Path
 import pandas as pd
 
 
-def write_part(folder: Path, frame: pd.DataFrame) -> Path:
-    """Write one part under ``folder/date=YYYY-MM-DD/``; returns its path."""
+def write_part(folder: Path, frame: pd.DataFrame, *, tag: str | None = None) -> Path:
+    """Write one part under ``folder/date=YYYY-MM-DD/``; returns its path.
+
+    ``tag`` (unique per part and folder) replaces the random suffix of the name.
+    """
     day = datetime.now(UTC).strftime("%Y-%m-%d")
     target = folder / f"date={day}"
     target.mkdir(parents=True, exist_ok=True)
-    name = f"part-{int(time.time() * 1000)}-{uuid.uuid4().hex[:8]}.parquet"
+    name = f"part-{int(time.time() * 1000)}-{tag or uuid.uuid4().hex[:8]}.parquet"
     tmp = target / f".{name}.tmp"
     frame.to_parquet(tmp, index=False)
     os.replace(tmp, target / name)

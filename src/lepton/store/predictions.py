@@ -21,6 +21,7 @@ import pandas as pd
 
 from lepton.errors import DataError
 from lepton.names import validate_name
+from lepton.store.journal import recover
 from lepton.store.logs import write_part
 
 _WINDOW = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
@@ -100,6 +101,7 @@ class PredictionStore:
 
     # -- reading ---------------------------------------------------------------------------
     def _files(self, base: Path, deployment: str) -> str | None:
+        recover(self.predictions_root)  # a crashed server's journal joins the log first
         folder = base / validate_name(deployment, kind="deployment name")
         if not folder.exists() or not any(folder.rglob("part-*.parquet")):
             return None
