@@ -26,10 +26,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pandas as pd
+from paired import paired_ratios
 from rich.console import Console
 from rich.table import Table
 
@@ -80,28 +80,6 @@ def wrk(port: int, script: Path, seconds: int) -> float:
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     assert match is not None, out
     return float(match.group(1))
-
-
-def paired_ratios(base: list[float], new: list[float]) -> dict[str, Any]:
-    """Per-round new/base ratios, their geometric mean and a 95 % bootstrap interval.
-
-    Why paired: a round's two servers run back to back, so the neighbours' load, which
-    swings req/s by tens of percent between minutes, mostly cancels in their ratio; the
-    ratio of the two medians throws that pairing away. "Within noise" means the interval
-    holds 1.0.
-    """
-    import numpy as np
-
-    logs = np.log(np.asarray(new) / np.asarray(base))
-    rng = np.random.default_rng(0)
-    boots = rng.choice(logs, size=(10_000, len(logs)), replace=True).mean(axis=1)
-    low, high = np.exp(np.percentile(boots, [2.5, 97.5]))
-    return {
-        "per_round": [round(float(r), 4) for r in np.exp(logs)],
-        "geomean": float(np.exp(logs.mean())),
-        "ci95": [float(low), float(high)],
-        "within_noise": bool(low <= 1.0 <= high),
-    }
 
 
 def main() -> None:

@@ -23,10 +23,20 @@ def serve_command(
         2.0, "--poll-seconds", help="how often deployment changes are picked up"
     ),
     no_log: bool = typer.Option(False, "--no-log", help="do not write the prediction log"),
+    max_in_flight: int = typer.Option(
+        512, "--max-in-flight", help="prediction requests in flight before 429 (0: no limit)"
+    ),
+    max_in_flight_mb: float = typer.Option(
+        8.0, "--max-in-flight-mb", help="request bodies in flight, MiB, before 429 (0: no limit)"
+    ),
+    key_concurrency: int = typer.Option(
+        0, "--key-concurrency", help="requests one API key may have in flight (0: no limit)"
+    ),
 ) -> None:
     """Serve every active deployment of the project over HTTP (uvicorn)."""
     import uvicorn
 
+    from lepton.serve.admission import AdmissionLimits
     from lepton.serve.app import create_app
     from lepton.store.project import Project
 
@@ -36,7 +46,16 @@ def serve_command(
             "[yellow]no API keys yet:[/] every predict call will get 401; "
             "create one with `lepton keys create NAME --scope predict`"
         )
-    app = create_app(project, poll_seconds=poll_seconds, log_predictions=not no_log)
+    if min(max_in_flight, max_in_flight_mb, key_concurrency) < 0:
+        raise DataError("--max-in-flight, --max-in-flight-mb and --key-concurrency must be >= 0")
+    limits = AdmissionLimits(
+        max_bytes=int(max_in_flight_mb * 1024 * 1024),
+        max_requests=max_in_flight,
+        per_key_requests=key_concurrency,
+    )
+    app = create_app(
+        project, poll_seconds=poll_seconds, log_predictions=not no_log, admission=limits
+    )
     console.print(f"Lepton serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     # uvicorn drains requests and flushes the log on SIGTERM, then re-raises the signal:
     # exit 0 then, since the shutdown was the graceful one that was asked for.

@@ -15,9 +15,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from lepton.serve.admission import Admission, AdmissionControl, AdmissionLimits
 from lepton.serve.auth import KeyChecker
 from lepton.serve.context import ServerContext
 from lepton.serve.errors import install_error_handlers
+from lepton.serve.memory import trim_when_idle
 from lepton.serve.metrics import ServerMetrics
 from lepton.serve.predlog import PredictionLog
 from lepton.serve.responses import ORJSONResponse
@@ -31,10 +33,15 @@ def create_app(
     *,
     poll_seconds: float = 2.0,
     log_predictions: bool = True,
+    admission: AdmissionLimits | None = None,
 ) -> FastAPI:
-    """Build the server for every active deployment of ``project``."""
+    """Build the server for every active deployment of ``project``.
+
+    ``admission``: how much prediction work may be in flight (429 beyond it).
+    """
     project = project or Project.open()
     metrics = ServerMetrics()
+    gate = Admission(admission or AdmissionLimits(), metrics)
     context = ServerContext(
         project=project,
         state=ServingState(project, metrics, poll_seconds=poll_seconds),
@@ -54,9 +61,11 @@ def create_app(
         # long-lived rows trigger) only walk request-time objects.
         gc.collect()
         gc.freeze()
+        trimmer = asyncio.create_task(trim_when_idle(lambda: gate.admitted, lambda: gate.in_flight))
         try:
             yield
         finally:
+            trimmer.cancel()
             await context.state.stop()
             if context.predlog is not None:
                 await asyncio.to_thread(context.predlog.close)
@@ -75,4 +84,6 @@ def create_app(
     for module in (predict, forecast, recommend, feedback, admin, health):
         app.router.routes.extend(module.router.routes)
     install_error_handlers(app, metrics)
+    # outermost: excess work is refused before any other layer spends time on it
+    app.add_middleware(AdmissionControl, gate=gate)
     return app

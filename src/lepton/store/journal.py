@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import logging
 import os
 import re
@@ -107,7 +108,7 @@ def decode_segment(path: Path) -> tuple[list[LoggedRequest], list[ErrorEvent]]:
                     entry["o"],
                     entry["l"],
                     entry["x"],
-                    np.asarray(entry["y"]),
+                    entry["y"],  # rows as lists: ``to_frame`` stacks them once
                     entry["b"],
                     values=bool(entry["n"]),
                 )
@@ -134,7 +135,8 @@ def convert(predictions_root: Path, segments: list[Path], *, skip_written: bool 
         if not segment.exists():  # converted by an attempt that failed later on
             continue
         writer, seq = segment_tag(segment)
-        requests, errors = decode_segment(segment)
+        with _collector_paused():
+            requests, errors = decode_segment(segment)
         groups: dict[str, list[LoggedRequest]] = defaultdict(list)
         for item in requests:
             groups[item.deployment].append(item)
@@ -150,7 +152,8 @@ def convert(predictions_root: Path, segments: list[Path], *, skip_written: bool 
                 for e in errors
                 if _written_through(predictions_root.parent / "errors" / e[0], writer) < seq
             ]
-        written += write_groups(predictions_root, dict(groups), errors, tag=tag)
+        with _collector_paused():
+            written += write_groups(predictions_root, dict(groups), errors, tag=tag)
         segment.unlink()
     return written
 
@@ -165,6 +168,19 @@ def _written_through(folder: Path, writer: str) -> int:
         if (m := _TAGGED_PART.match(p.name)) is not None and m["writer"] == writer
     ]
     return max(seqs, default=-1)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic GC while a batch is decoded: the thousands of live dicts it creates would
+    make every young collection walk them all (measured: 9.5 against 1.7 us per line)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager

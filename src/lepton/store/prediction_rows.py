@@ -69,7 +69,7 @@ def to_frame(group: list[LoggedRequest]) -> pd.DataFrame:
     """Flatten logged requests into one row per predicted record."""
     meta: dict[str, list[Any]] = defaultdict(list)
     inputs: list[dict[str, Any]] = []
-    outputs: list[NDArray[Any]] = []
+    outputs: list[Any] = []  # one entry per row: stacked once (the journal's are lists)
     for item in group:
         n = len(item.records)
         meta["request_id"].extend([item.request_id] * n)
@@ -81,13 +81,14 @@ def to_frame(group: list[LoggedRequest]) -> pd.DataFrame:
         meta["role"].extend([item.role] * n)
         meta["latency_ms"].extend([item.latency_ms] * n)
         inputs.extend(item.records)
-        outputs.append(np.asarray(item.outputs))
+        out = item.outputs
+        outputs.extend(out.tolist() if isinstance(out, np.ndarray) else out)
     frame = pd.DataFrame(meta)
     frame["ts"] = pd.to_datetime(frame["ts"], unit="s", utc=True)
     features = pd.DataFrame.from_records(inputs).add_prefix("in_")
     parts = [frame, features]
     labels = group[0].labels
-    stacked = np.concatenate(outputs, axis=0) if outputs else np.zeros(0)
+    stacked = np.asarray(outputs) if outputs else np.zeros(0)
     if group[0].values and labels is not None and stacked.ndim == 2:
         # forecasts: out_prediction is the mean, out_<quantile> each quantile (out_q0.1, …)
         named = pd.DataFrame(stacked[:, 1:], columns=[f"out_{label}" for label in labels[1:]])
