@@ -50,11 +50,11 @@ class HealthProber(threading.Thread):
         self.url = url
         self.latencies_ms: list[float] = []
         self.failures = 0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
         with httpx.Client(base_url=self.url, timeout=5) as client:
-            while not self._stop.is_set():
+            while not self._halt.is_set():
                 started = time.perf_counter()
                 try:
                     ok = client.get("/healthz").status_code == 200
@@ -62,10 +62,10 @@ class HealthProber(threading.Thread):
                     ok = False
                 self.latencies_ms.append((time.perf_counter() - started) * 1000)
                 self.failures += not ok
-                self._stop.wait(0.05)
+                self._halt.wait(0.05)
 
     def stop(self) -> dict[str, Any]:
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=10)
         lat = np.asarray(self.latencies_ms)
         return {

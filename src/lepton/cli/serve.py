@@ -27,7 +27,7 @@ def serve_command(
         512, "--max-in-flight", help="prediction requests in flight before 429 (0: no limit)"
     ),
     max_in_flight_mb: float = typer.Option(
-        8.0, "--max-in-flight-mb", help="request bodies in flight, MiB, before 429 (0: no limit)"
+        4.0, "--max-in-flight-mb", help="request bodies in flight, MiB, before 429 (0: no limit)"
     ),
     key_concurrency: int = typer.Option(
         0, "--key-concurrency", help="requests one API key may have in flight (0: no limit)"

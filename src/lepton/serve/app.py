@@ -41,7 +41,6 @@ def create_app(
     """
     project = project or Project.open()
     metrics = ServerMetrics()
-    gate = Admission(admission or AdmissionLimits(), metrics)
     context = ServerContext(
         project=project,
         state=ServingState(project, metrics, poll_seconds=poll_seconds),
@@ -52,6 +51,7 @@ def create_app(
         else None,
         feedback=project.predictions,
     )
+    gate = Admission(admission or AdmissionLimits(), metrics, context.state.queue_fill)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -73,6 +73,14 @@ class LiveDeployment:
         return [self.workers[v] for v in self.spec.shadows if v in self.workers]
 
     @property
+    def queue_fill(self) -> float:
+        """How full the fullest version's queue is (0..1): what admission control checks."""
+        return max(
+            (w.batcher.queue_depth / w.batcher.max_queue for w in self.workers.values()),
+            default=0.0,
+        )
+
+    @property
     def codec(self) -> Codec:
         """The body reader: every version of a deployment takes one kind, so the primary's."""
         return self.workers[self.spec.primary].codec
@@ -117,6 +125,11 @@ class ServingState:
                 raise NotReady(f"deployment {name!r} failed to load: {self.failures[name]}")
             raise NotFoundError(f"no deployment named {name!r} (see GET /v1/deployments)")
         return live
+
+    def queue_fill(self, name: str) -> float:
+        """``LiveDeployment.queue_fill`` of ``name``; 0 for a name not served (404 later)."""
+        live = self.deployments.get(name)
+        return live.queue_fill if live is not None else 0.0
 
     async def _poll_loop(self) -> None:
         while True:

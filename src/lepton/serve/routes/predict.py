@@ -121,10 +121,14 @@ async def _shadow(
     _log(context, request_id, name, worker, "shadow", latency, records, outputs)
 
 
+OFFLOAD_ROWS = 64
+
+
 async def _validate(worker: VersionWorker, rows: list[Any]) -> Records:
-    """Cheap checks run on the loop; a codec that decodes (images) runs in a thread."""
+    """Small bodies are checked on the loop; large ones, and a codec that decodes (images),
+    in a thread, so one big body does not hold up every other request (and /healthz)."""
     codec = worker.codec
-    if codec.offload:
+    if codec.offload or len(rows) >= OFFLOAD_ROWS:
         return await asyncio.to_thread(codec.validate, rows)
     return codec.validate(rows)
 
