@@ -88,6 +88,8 @@ def check_field_sizes(
     source: Path, row: list[str], header: list[str], line: int, max_field_chars: int
 ) -> None:
     """One clear line naming the line and column of a field over ``max_field_chars``."""
+    if max(map(len, row), default=0) <= max_field_chars:
+        return  # the common case, at C speed: no per-field Python loop
     for index, value in enumerate(row):
         if len(value) > max_field_chars:
             name = header[index] if index < len(header) else f"#{index + 1}"
