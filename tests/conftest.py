@@ -20,6 +20,20 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
 
 
+@pytest.fixture(autouse=True)
+def _library_cache_variables_restored() -> Iterator[None]:
+    """Opening a project points library caches at its home in ``os.environ``; undo it."""
+    from lepton.caches import cache_variables
+
+    saved = {key: os.environ.get(key) for key in cache_variables(Path())}
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @pytest.fixture()
 def lepton_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh, empty project home; no config leaks in from the developer's machine."""

@@ -23,6 +23,7 @@ import pandas as pd
 
 from lepton.config import Settings, load_settings
 from lepton.data.catalog import DataCatalog, DatasetVersion
+from lepton.data.limits import ReadLimits
 from lepton.data.recipe import Recipe
 from lepton.store.metadata.records import DatasetSummary
 from lepton.store.project import Project
@@ -63,9 +64,15 @@ class Dataset:
 
     @staticmethod
     def add(
-        path: str | Path, *, name: str, target: str | None = None, format: str | None = None
+        path: str | Path,
+        *,
+        name: str,
+        target: str | None = None,
+        format: str | None = None,
+        limits: ReadLimits | None = None,
     ) -> DatasetVersion:
-        return catalog().add(path, name=name, target=target, format=format)[0]
+        """Ingest a file or folder; ``limits`` bounds its fields and lines (``lepton data add``)."""
+        return catalog().add(path, name=name, target=target, format=format, limits=limits)[0]
 
     @staticmethod
     def from_pandas(frame: pd.DataFrame, *, name: str, target: str | None = None) -> DatasetVersion:

@@ -38,15 +38,26 @@ def add(
         None, "--format", help="override the format guessed from the suffix"
     ),
     encoding: str | None = typer.Option(None, "--encoding", help="text encoding (default utf-8)"),
+    max_field_size: str | None = typer.Option(
+        None, "--max-field-size", help="largest CSV/TSV field in characters (default 1MiB)"
+    ),
+    max_line_size: str | None = typer.Option(
+        None, "--max-line-size", help="largest line of a CSV/TSV/JSONL/text file (default 32MiB)"
+    ),
 ) -> None:
     """Ingest PATH as a new immutable version of NAME (same content → same version)."""
+    from lepton.data.limits import ReadLimits
+
+    limits = ReadLimits.parse(max_field_size, max_line_size)
     started = time.perf_counter()
     with err_console.status(f"reading and profiling {path} …"):
         if format == "npz" or (format is None and path.suffix.lower() == ".npz"):
             added = _catalog().add_arrays(path, name=name, target=target)  # train (+ NAME-test)
         else:
             added = [
-                _catalog().add(path, name=name, target=target, format=format, encoding=encoding)
+                _catalog().add(
+                    path, name=name, target=target, format=format, encoding=encoding, limits=limits
+                )
             ]
     elapsed = time.perf_counter() - started
     for version, created in added:

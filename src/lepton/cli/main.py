@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from lepton.caches import keep_caches_in_project_home
 from lepton.cli.console import console, err_console
 from lepton.cli.data import data_app
 from lepton.cli.learn import models_app, predict_command, runs_command, train_command
@@ -46,6 +47,7 @@ app.add_typer(alerts_app, name="alerts")
 
 def main() -> None:
     """Console-script entry point: run the app, turning library errors into one line."""
+    keep_caches_in_project_home()  # before a command imports onnxruntime or matplotlib
     try:
         app()
     except LeptonError as exc:

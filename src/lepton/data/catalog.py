@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from lepton.data.hashing import frame_content_hash
+from lepton.data.limits import ReadLimits
 from lepton.data.profile import Profile, profile_frame
 from lepton.data.read import SourceData
 from lepton.data.recipe import Recipe
@@ -86,12 +87,17 @@ class DataCatalog:
         target: str | None = None,
         format: str | None = None,
         encoding: str | None = None,
+        limits: ReadLimits | None = None,
     ) -> tuple[DatasetVersion, bool]:
-        """Ingest a file or folder as a new version of ``name`` (``created`` is False if unchanged)."""
+        """Ingest a file or folder as a new version of ``name`` (``created`` is False if unchanged).
+
+        ``limits`` bounds the source's fields and lines; it is checked before anything is
+        stored, so a refused file leaves nothing behind.
+        """
         validate_name(name, kind="dataset name")
         if format == "npz" or (format is None and Path(path).suffix.lower() == ".npz"):
             return self.add_arrays(path, name=name, target=target)[0]
-        source = read_source(path, format=format, encoding=encoding)
+        source = read_source(path, format=format, encoding=encoding, limits=limits)
         return self._publish_source(source, name, target, str(Path(path).resolve()))
 
     def add_arrays(

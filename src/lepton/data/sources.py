@@ -18,6 +18,13 @@ from pathlib import Path
 import pandas as pd
 
 from lepton.data.arrays import read_npz
+from lepton.data.encodings import bom_encoding, wide_encoding_hint
+from lepton.data.limits import (
+    ReadLimits,
+    check_field_sizes,
+    check_line_lengths,
+    csv_fields_unlimited,
+)
 from lepton.data.read import SourceData
 from lepton.errors import DataError
 
@@ -37,12 +44,22 @@ IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
 # 16/32-bit integer and float images: converting them to 8 bits would silently clip values
 UNSUPPORTED_IMAGE_MODES = {"I", "F", "I;16", "I;16B", "I;16L", "I;16N"}
 FORMATS = sorted(set(TABLE_FORMATS.values()) | {"images", "text-folder", "npz"})
+LINE_BASED = {"csv", "tsv", "jsonl", "text"}  # formats whose lines are scanned before loading
 
 
 def read_source(
-    path: str | Path, *, format: str | None = None, encoding: str | None = None
+    path: str | Path,
+    *,
+    format: str | None = None,
+    encoding: str | None = None,
+    limits: ReadLimits | None = None,
 ) -> SourceData:
-    """Read ``path`` (a file or a folder) into a DataFrame, or raise one clear ``DataError``."""
+    """Read ``path`` (a file or a folder) into a DataFrame, or raise one clear ``DataError``.
+
+    ``limits`` bounds fields and lines (defaults: ``ReadLimits()``); a line-based file is
+    scanned for an overlong line before it is loaded.
+    """
+    limits = limits or ReadLimits()
     source = Path(path).expanduser()
     if not source.exists():
         raise DataError(f"{source}: no such file or folder")
@@ -62,7 +79,9 @@ def read_source(
         )
     if source.stat().st_size == 0:
         raise DataError(f"{source}: the file is empty")
-    frame = _READERS[table_format](source, encoding)
+    if table_format in LINE_BASED:
+        check_line_lengths(source, limits.max_line_bytes)
+    frame = _READERS[table_format](source, encoding, limits)
     if frame.shape[1] == 0:
         raise DataError(f"{source}: no columns found")
     if len(frame) == 0:
@@ -81,27 +100,40 @@ def _check_column_names(source: Path, frame: pd.DataFrame) -> None:
 
 
 def _decode(source: Path, encoding: str | None) -> str:
+    """The file's text: ``encoding`` if given, else what a byte-order mark says, else UTF-8.
+
+    UTF-16/32 without a mark is refused with the encoding to pass: ASCII in it is valid
+    UTF-8 full of NULs, which would otherwise be read as garbage columns.
+    """
     raw = source.read_bytes()
-    for candidate in [encoding] if encoding else ["utf-8-sig"]:
-        try:
-            return raw.decode(candidate)
-        except UnicodeDecodeError as exc:
-            bad = raw[exc.start : exc.start + 1].hex()
-            raise DataError(
-                f"{source}: not valid {candidate} (byte 0x{bad} at offset {exc.start}); "
-                "re-save it as UTF-8 or pass --encoding latin-1"
-            ) from None
-        except LookupError:
-            raise DataError(f"unknown encoding {candidate!r}") from None
-    raise AssertionError("unreachable")
+    named = encoding or bom_encoding(raw)
+    if named is None and (wide := wide_encoding_hint(raw)) is not None:
+        raise DataError(
+            f"{source}: looks like {wide.upper()} text without a byte-order mark; "
+            f"pass --encoding {wide}"
+        )
+    candidate = named or "utf-8-sig"
+    try:
+        return raw.decode(candidate)
+    except UnicodeDecodeError as exc:
+        bad = raw[exc.start : exc.start + 1].hex()
+        raise DataError(
+            f"{source}: not valid {candidate} (byte 0x{bad} at offset {exc.start}); "
+            "re-save it as UTF-8 or pass --encoding latin-1 (or the encoding it was saved in)"
+        ) from None
+    except LookupError:
+        raise DataError(f"unknown encoding {candidate!r}") from None
 
 
-def _read_delimited(source: Path, encoding: str | None, sep: str) -> pd.DataFrame:
+def _read_delimited(
+    source: Path, encoding: str | None, sep: str, limits: ReadLimits
+) -> pd.DataFrame:
     text = _decode(source, encoding)
     if not text.strip():
         raise DataError(f"{source}: the file is empty")
-    _check_quotes(source, text)
-    _check_field_counts(source, text, sep)
+    with csv_fields_unlimited():  # our own field limit applies, with the line and column
+        _check_quotes(source, text)
+        _check_rows(source, text, sep, limits.max_field_chars)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, on_bad_lines="error", low_memory=False)
     except pd.errors.ParserError as exc:
@@ -130,11 +162,16 @@ def _check_quotes(source: Path, text: str) -> None:
     )
 
 
-def _check_field_counts(source: Path, text: str, sep: str) -> None:
-    """Rows with fewer fields than the header (a truncated file) would silently become NaN."""
+def _check_rows(source: Path, text: str, sep: str, max_field_chars: int) -> None:
+    """Fields over the limit, and rows with fewer fields than the header (a truncated file)
+    that would silently become NaN."""
     reader = csv.reader(io.StringIO(text), delimiter=sep)
     header = next(reader, [])
+    check_field_sizes(source, header, header, 1, max_field_chars)
+    start = reader.line_num + 1
     for row in reader:
+        check_field_sizes(source, row, header, start, max_field_chars)
+        start = reader.line_num + 1
         if row and len(row) != len(header):
             raise DataError(
                 f"{source}: line {reader.line_num} has {len(row)} fields, the header has "
@@ -142,22 +179,22 @@ def _check_field_counts(source: Path, text: str, sep: str) -> None:
             )
 
 
-def _read_csv(source: Path, encoding: str | None) -> pd.DataFrame:
-    return _read_delimited(source, encoding, ",")
+def _read_csv(source: Path, encoding: str | None, limits: ReadLimits) -> pd.DataFrame:
+    return _read_delimited(source, encoding, ",", limits)
 
 
-def _read_tsv(source: Path, encoding: str | None) -> pd.DataFrame:
-    return _read_delimited(source, encoding, "\t")
+def _read_tsv(source: Path, encoding: str | None, limits: ReadLimits) -> pd.DataFrame:
+    return _read_delimited(source, encoding, "\t", limits)
 
 
-def _read_parquet(source: Path, encoding: str | None) -> pd.DataFrame:
+def _read_parquet(source: Path, encoding: str | None, limits: ReadLimits) -> pd.DataFrame:
     try:
         return pd.read_parquet(source)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         raise DataError(f"{source}: not a readable Parquet file ({_first_line(exc)})") from None
 
 
-def _read_jsonl(source: Path, encoding: str | None) -> pd.DataFrame:
+def _read_jsonl(source: Path, encoding: str | None, limits: ReadLimits) -> pd.DataFrame:
     rows = []
     for number, line in enumerate(_decode(source, encoding).splitlines(), start=1):
         if not line.strip():
@@ -174,7 +211,7 @@ def _read_jsonl(source: Path, encoding: str | None) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows)
 
 
-def _read_json(source: Path, encoding: str | None) -> pd.DataFrame:
+def _read_json(source: Path, encoding: str | None, limits: ReadLimits) -> pd.DataFrame:
     try:
         doc = json.loads(_decode(source, encoding))
     except json.JSONDecodeError as exc:
@@ -186,14 +223,14 @@ def _read_json(source: Path, encoding: str | None) -> pd.DataFrame:
     return pd.DataFrame.from_records(doc)
 
 
-def _read_xlsx(source: Path, encoding: str | None) -> pd.DataFrame:
+def _read_xlsx(source: Path, encoding: str | None, limits: ReadLimits) -> pd.DataFrame:
     try:
         return pd.read_excel(source, engine="openpyxl")
     except Exception as exc:
         raise DataError(f"{source}: not a readable Excel workbook ({_first_line(exc)})") from None
 
 
-def _read_text_lines(source: Path, encoding: str | None) -> pd.DataFrame:
+def _read_text_lines(source: Path, encoding: str | None, limits: ReadLimits) -> pd.DataFrame:
     lines = [line for line in _decode(source, encoding).splitlines() if line.strip()]
     if not lines:
         raise DataError(f"{source}: the file has no text lines")

@@ -7,6 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lepton.caches import keep_caches_in
 from lepton.config import Settings, load_settings
 from lepton.store.artifacts import ArtifactStore
 from lepton.store.metadata import MetadataStore
@@ -25,6 +26,7 @@ class Project:
     def open(cls, settings: Settings | None = None, *, migrate: bool = True) -> Project:
         """Open (and, for the embedded default, create) the project described by ``settings``."""
         project = cls(settings or load_settings())
+        keep_caches_in(project.settings.home)  # before onnxruntime & co. are first imported
         if project.settings.store_url.startswith("sqlite"):
             project.settings.home.mkdir(parents=True, exist_ok=True)
         if migrate:
