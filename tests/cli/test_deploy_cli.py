@@ -41,7 +41,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     catalog = DataCatalog(project)
     for seed in (0, 1):
         ref = catalog.add_frame(churn_frame(300, seed=seed), name="churn", target="y")[0].ref
-        train_dataset(project, ref, time_limit=6, families=["linear"], n_folds=3)
+        train_dataset(project, ref, time_limit=10, families=["linear"], n_folds=3)
     ref = catalog.add_frame(basket_frame(400), name="baskets")[0].ref
     train_dataset(project, ref, task="rules", time_limit=5, options=dict(OPTIONS))
     project.close()
