@@ -267,9 +267,7 @@ def deploy(
     record = resolve(proj, ref)
     check_request(proj, record, name, canary_percent=canary_percent, shadow=shadow)
     choice = (
-        ensure_optimized(proj, record)
-        if optimize
-        else current_choice(record, status="not optimized")
+        ensure_optimized(proj, record) if optimize else current_choice(record, status="skipped")
     )
     if choice.warning:
         warnings.warn(choice.message, UserWarning, stacklevel=2)

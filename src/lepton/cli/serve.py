@@ -88,7 +88,7 @@ def deploy_command(
     allow_unknown = _unknown_policy(unknown_categories)
     check_request(project, record, name, canary_percent=canary, shadow=shadow)
     if no_optimize:
-        choice = current_choice(record, status="not optimized")
+        choice = current_choice(record, status="skipped")
     else:
         with err_console.status(f"optimizing {record.name}@{record.version}…") as status:
             choice = ensure_optimized(project, record, on_progress=status.update)

@@ -34,7 +34,7 @@ class ServingChoice:
 
     ref: str
     variant: str  # "native" or the chosen variant's name
-    status: str  # optimized | already optimized | native only | fell back | not optimized
+    status: str  # optimized | already optimized | native only | fell back | skipped
     message: str
     outcome: OptimizeOutcome | None = None
 
@@ -81,7 +81,7 @@ def current_choice(record: ModelVersionRecord, status: str = "already optimized"
     chosen = (record.metadata.get("optimization") or {}).get("chosen")
     if not chosen:
         return ServingChoice(
-            ref, "native", "not optimized", f"{ref}: not optimized, serving the native pipeline"
+            ref, "native", status, f"{ref}: not optimized, serving the native pipeline"
         )
     variant = str(chosen["variant"])
     by = "" if status != "already optimized" else ", chosen by an earlier `lepton optimize`"
@@ -113,7 +113,7 @@ def ensure_optimized(
             "native",
             "fell back",
             f"could not optimize {ref} ({reason}); deploying the native pipeline. "
-            f"See why with `lepton optimize {ref}`, or pass --no-optimize",
+            f"See why with `lepton optimize {ref}`; --no-optimize (optimize=False) skips it",
         )
     return _describe(ref, outcome)
 
@@ -135,7 +135,8 @@ def _describe(ref: str, outcome: OptimizeOutcome) -> ServingChoice:
         speed = " (no variant was faster within the metric budget)"
     message = (
         f"optimized {ref}: serving {_served(chosen)}{speed} "
-        f"({len(built)} variants measured on {result.heldout}; objective {result.objective}, "
+        f"({len(built)} variant{'s' if len(built) > 1 else ''} measured on {result.heldout}; "
+        f"objective {result.objective}, "
         f"{result.metric} budget {result.max_metric_drop:g})"
     )
     return ServingChoice(ref, result.chosen, "optimized", message, outcome)
