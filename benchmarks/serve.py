@@ -74,7 +74,7 @@ def prepare(time_limit: float) -> tuple[Path, str, dict[str, Any]]:
         lepton("data", "add", str(DATASETS / "adult.train.parquet"), "--name", "adult")
         lepton("train", "adult", "--target", "income", "--time-limit", str(time_limit))
     lepton("data", "add", str(DATASETS / "adult.test.parquet"), "--name", "adult-test")
-    lepton("deploy", "adult", "--name", "adult")
+    lepton("deploy", "adult", "--name", "adult", "--no-optimize")  # lepton_native: as trained
     record = resolve(project, "adult")
     token, _ = project.metadata.create_api_key("bench", scopes=["predict"])
     row = pd.read_parquet(DATASETS / "adult.test.parquet").drop(columns="income").iloc[0]

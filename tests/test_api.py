@@ -22,10 +22,10 @@ def test_every_verb_from_python(lepton_home: Path) -> None:
     spec = api.deploy(model.ref, name="churn")
     assert [r.version for r in spec.routes] == [1]
     second = lepton.fit(churn_frame(300, seed=1), target="y", time_limit=6, name="churn")
-    spec = api.deploy(second.ref, name="churn", canary_percent=20)
+    spec = api.deploy(second.ref, name="churn", canary_percent=20, optimize=False)
     assert sorted(r.version for r in spec.routes) == [1, 2]
     assert [r.version for r in api.rollback("churn").routes] == [1]
-    api.deploy(second.ref, name="churn", canary_percent=20)
+    api.deploy(second.ref, name="churn", canary_percent=20, optimize=False)
     assert [r.version for r in api.promote("churn").routes] == [2]
 
     key, _ = api.project().metadata.create_api_key("api-test", scopes=["predict"])

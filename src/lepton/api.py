@@ -16,6 +16,8 @@ cannot drift apart: both call the same functions.
 
 from __future__ import annotations
 
+import logging
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from lepton.serve.embedded import Server
     from lepton.store.predictions import ActualsResult, FeedbackResult
 
+log = logging.getLogger(__name__)
 _projects: dict[tuple[str, str, str], Project] = {}
 
 
@@ -255,13 +258,31 @@ def deploy(
     max_batch_size: int | None = None,
     max_latency_ms: float | None = None,
     allow_unknown_categories: bool | None = None,
+    optimize: bool = True,
 ) -> DeploymentSpec:
-    """``lepton deploy``: create or update a deployment; running servers pick it up."""
+    """``lepton deploy``: create or update a deployment; running servers pick it up.
+
+    A version never optimized is optimized first (``optimize=False`` opts out); what it
+    serves is logged on ``lepton.api``, and a failed optimization is a ``UserWarning``
+    (the deploy then serves the native pipeline).
+    """
+    from lepton.optimize.deploying import check_request, current_choice, ensure_optimized
+    from lepton.runtime.loader import resolve
     from lepton.serve.deployments import deploy as run
 
+    proj = project()
+    record = resolve(proj, ref)
+    check_request(proj, record, name, canary_percent=canary_percent, shadow=shadow)
+    choice = (
+        ensure_optimized(proj, record) if optimize else current_choice(record, status="skipped")
+    )
+    if choice.warning:
+        warnings.warn(choice.message, UserWarning, stacklevel=2)
+    else:
+        log.info(choice.message)
     return run(
-        project(),
-        ref,
+        proj,
+        f"{record.name}@{record.version}",
         name=name,
         canary_percent=canary_percent,
         shadow=shadow,

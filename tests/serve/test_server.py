@@ -192,7 +192,10 @@ def test_canary_promote_rollback_without_dropping_requests(
 ) -> None:
     key, body = served.keys["predict"], {"records": _records(served, 2)}
     predict = _predict(deployment)
-    done = served.lepton("deploy", "churn@2", "--name", deployment, "--canary", "30")
+    # --no-optimize: the session's churn@2 must stay native for the other tests
+    done = served.lepton(
+        "deploy", "churn@2", "--name", deployment, "--canary", "30", "--no-optimize"
+    )
     assert done.returncode == 0, done.stderr
     _wait_for(server, key, deployment, lambda d: len(d["routes"]) == 2)
     stop = threading.Event()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -68,6 +69,27 @@ def test_corruption_is_detected_on_download(artifacts: ArtifactStore, tmp_path: 
     with pytest.raises(StoreError, match="corrupt"):
         artifacts.get_dir("models/m/2", tmp_path / "dl")
     assert not (tmp_path / "dl").exists()  # nothing half-downloaded is left
+
+
+def test_a_manifest_forged_to_match_a_swapped_file_is_refused(
+    artifacts: ArtifactStore, tmp_path: Path
+) -> None:
+    """Who can write the store cannot swap a pickle by also fixing up its manifest."""
+    registered = artifacts.put_dir(_folder(tmp_path / "a", {"model.pkl": b"good"}), "models/m/3")
+    base = f"{artifacts.root}/models/m/3"
+    with artifacts.fs.open(f"{base}/model.pkl", "wb") as fh:
+        fh.write(b"evil")
+    with artifacts.fs.open(f"{base}/{MANIFEST}", "r") as fh:
+        manifest = json.loads(fh.read())
+    manifest["files"]["model.pkl"] = {"size": 4, "sha256": hashlib.sha256(b"evil").hexdigest()}
+    with artifacts.fs.open(f"{base}/{MANIFEST}", "w") as fh:
+        fh.write(json.dumps(manifest))  # the registered content_hash is kept as it was
+    if hasattr(artifacts.fs, "invalidate_cache"):
+        artifacts.fs.invalidate_cache()
+    with pytest.raises(StoreError, match="does not match its content hash"):
+        artifacts.verify("models/m/3", registered.content_hash)
+    with pytest.raises(StoreError, match="does not match its content hash"):
+        artifacts.get_dir("models/m/3", tmp_path / "dl")
 
 
 def test_delete_makes_it_invisible(artifacts: ArtifactStore, tmp_path: Path) -> None:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from lepton.cli.console import console
+from lepton.cli.console import console, err_console
 from lepton.errors import DataError
+
+if TYPE_CHECKING:
+    from lepton.store.project import Project
 
 deployments_app = typer.Typer(help="Deployments: traffic, canary, promote, rollback.")
 keys_app = typer.Typer(help="API keys for the server (stored hashed).", no_args_is_help=True)
@@ -83,24 +87,65 @@ def deploy_command(
         "--unknown-categories",
         help="reject (default: 422 naming the field) or allow (scored as missing, monitored)",
     ),
+    no_optimize: bool = typer.Option(
+        False,
+        "--no-optimize",
+        help="deploy as is; by default a version never optimized is first (`lepton optimize`)",
+    ),
 ) -> None:
-    """Create or update a deployment; a running server picks it up without a restart."""
+    """Create or update a deployment; a running server picks it up without a restart.
+
+    A version that was never optimized is optimized first, so it is served the fast way.
+    """
+    from lepton.optimize.deploying import check_request, current_choice, ensure_optimized
+    from lepton.runtime.loader import resolve
     from lepton.serve.deployments import deploy
     from lepton.store.project import Project
 
+    project = Project.open()
+    record = resolve(project, model)
+    allow_unknown = _unknown_policy(unknown_categories)
+    check_request(project, record, name, canary_percent=canary, shadow=shadow)
+    if no_optimize:
+        choice = current_choice(record, status="skipped")
+    else:
+        with err_console.status(f"optimizing {record.name}@{record.version}…") as status:
+            choice = ensure_optimized(project, record, on_progress=status.update)
+    if choice.warning:
+        err_console.print(f"[yellow]warning:[/] {choice.message}", highlight=False, soft_wrap=True)
+    else:
+        console.print(choice.message, highlight=False, soft_wrap=True)
+    before = _versions(project, name or record.name)
     spec = deploy(
-        Project.open(),
-        model,
+        project,
+        f"{record.name}@{record.version}",
         name=name,
         canary_percent=canary,
         shadow=shadow,
         max_batch_size=max_batch_size,
         max_latency_ms=max_latency_ms,
-        allow_unknown_categories=_unknown_policy(unknown_categories),
+        allow_unknown_categories=allow_unknown,
     )
     routes = ", ".join(f"v{r.version} {r.weight:g}%" for r in spec.routes)
     shadows = f"; shadow: {', '.join(f'v{v}' for v in spec.shadows)}" if spec.shadows else ""
     console.print(f"[green]deployed[/] {spec.name} → {spec.model} ({routes}{shadows})")
+    if choice.status == "optimized" and record.version in before:
+        console.print(
+            f"[yellow]note:[/] a running server keeps the v{record.version} it already loaded; "
+            "restart it to serve the optimized variant",
+            highlight=False,
+        )
+
+
+def _versions(project: Project, name: str) -> list[int]:
+    """The versions a deployment serves now (none when it does not exist yet)."""
+    from lepton.errors import NotFoundError
+    from lepton.serve.deployments import get_spec
+
+    try:
+        return list(get_spec(project, name).versions)
+    except NotFoundError:
+        return []
 
 
 def _unknown_policy(value: str | None) -> bool | None:

@@ -224,6 +224,13 @@ class ArtifactStore:
                 files, content_hash = _manifest_parts(fh.read())
         except FileNotFoundError:
             return None
+        # The hash is recomputed from the file list, never taken on trust: a manifest edited
+        # to match a swapped file would otherwise keep the registered hash and pass verify().
+        if manifest_hash(files) != content_hash:
+            raise StoreError(
+                f"artifact {key!r}: its manifest does not match its content hash; "
+                "refusing to use it"
+            )
         return ArtifactInfo(key, files, content_hash)
 
     def list(self, prefix: str = "") -> list[str]:
