@@ -23,6 +23,7 @@ from lepton.learn.package import write_package
 from lepton.learn.search import EventHandler
 from lepton.names import validate_name
 from lepton.runtime.kinds import get_kind, infer_kind, kind_for_task
+from lepton.store.heartbeat import Heartbeat
 from lepton.store.metadata.records import ModelVersionRecord, RunRecord
 from lepton.store.project import Project
 
@@ -91,6 +92,7 @@ def train_dataset(
     run = project.metadata.start_run(
         "train", params=params, dataset_version_id=dataset.id, name=name
     )
+    heartbeat = Heartbeat(project.metadata, run.id).start()  # a kill -9 is then visible
     try:
         frame = dataset.to_pandas()
         kinds = {c.name: c.kind for c in dataset.schema.columns if c.name != target}
@@ -186,6 +188,8 @@ def train_dataset(
             error=str(exc) or type(exc).__name__,
         )
         raise
+    finally:
+        heartbeat.stop()
 
 
 def _flat_metrics(metrics: dict[str, Any]) -> dict[str, float]:

@@ -1,0 +1,60 @@
+"""Run leases: decide whether the process behind a ``running`` run is gone.
+
+A run records the host and pid of the process doing it and a heartbeat the process
+refreshes every ``HEARTBEAT_INTERVAL_S``. A kill -9 stops the heartbeat without any
+chance to mark the run, so a reader decides instead: on the same host the pid says it
+(a live process is never reaped, however stale its heartbeat); elsewhere the lease
+(``LEASE_S`` without a heartbeat) does.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import datetime, timedelta
+from pathlib import Path
+
+HEARTBEAT_INTERVAL_S = 10.0  # how often a running job refreshes its heartbeat
+LEASE_S = 60.0  # no heartbeat for this long and the job, on another host, is presumed gone
+
+
+def this_host() -> str:
+    return socket.gethostname()
+
+
+def process_alive(pid: int) -> bool:
+    """Whether ``pid`` is a live process on this host (a zombie, killed but unreaped, is not)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        # the state follows the parenthesised command name, which may itself hold spaces
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): the signal said it exists
+
+
+def gone_reason(
+    *,
+    host: str | None,
+    pid: int | None,
+    heartbeat_at: datetime | None,
+    started_at: datetime,
+    now: datetime,
+    lease_s: float = LEASE_S,
+) -> str | None:
+    """Why the run's process is gone, or None while it may be alive."""
+    last = heartbeat_at or started_at
+    seen = f"last heartbeat {last.strftime('%Y-%m-%d %H:%M:%S %Z').strip()}"
+    if host is not None and pid is not None and host == this_host():
+        return None if process_alive(pid) else f"process {pid} on host {host} is gone ({seen})"
+    if now - last <= timedelta(seconds=lease_s):
+        return None
+    who = f"process {pid} on host {host}" if host is not None else "its process (host unknown)"
+    return f"{who} stopped heartbeating: lease of {lease_s:g}s expired ({seen})"
