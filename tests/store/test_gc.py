@@ -165,3 +165,34 @@ def test_grace_durations(text: str, seconds: float) -> None:
 def test_a_bad_grace_is_refused(text: str) -> None:
     with pytest.raises(DataError, match="grace"):
         parse_grace(text)
+
+
+def _half_upload(artifacts: ArtifactStore, rel: str) -> None:
+    """Files a writer killed mid-upload left: no manifest was ever written."""
+    path = f"{artifacts.root}/{rel}"
+    artifacts.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+    with artifacts.fs.open(path, "wb") as fh:
+        fh.write(b"p" * 700)
+
+
+def test_an_old_incomplete_upload_goes_unless_a_row_names_it(
+    meta: MetadataStore, artifacts: ArtifactStore, tmp_path: Path
+) -> None:
+    _half_upload(artifacts, "models/churn/killed/native/model.pkl")
+    _half_upload(artifacts, "models/churn/named/native/model.pkl")
+    _half_upload(artifacts, "loose-file.bin")  # not in a kind/name/id folder: never touched
+    _publish(artifacts, tmp_path, "models/churn/run1")
+    meta.register_model_version("churn", artifact_key="models/churn/run1")
+    meta.register_model_version("churn", artifact_key="models/churn/named")
+
+    fresh = collect_garbage(meta, artifacts, grace_s=HOUR)
+    assert fresh.removed == [] and "models/churn/killed" in [g.key for g in fresh.kept_fresh]
+
+    report = collect_garbage(meta, artifacts, grace_s=HOUR, now=time.time() + LATER)
+    assert [(g.key, g.kind, g.bytes) for g in report.removed] == [
+        ("models/churn/killed", "incomplete", 700)
+    ]
+    assert not artifacts.fs.exists(f"{artifacts.root}/models/churn/killed")
+    assert artifacts.fs.exists(f"{artifacts.root}/models/churn/named/native/model.pkl")
+    assert artifacts.fs.exists(f"{artifacts.root}/loose-file.bin")
+    assert artifacts.exists("models/churn/run1")

@@ -29,6 +29,7 @@ from lepton.names import validate_name
 
 MANIFEST = "_lepton_manifest.json"
 STAGING = ".staging"
+KEY_DEPTH = 3  # every key Lepton publishes is kind/name/id (models/churn/<run id>, ...)
 CHUNK = 1 << 20
 
 
@@ -228,10 +229,19 @@ class ArtifactStore:
 
     def stored(self) -> list[StoredArtifact]:
         """Every published artifact with its size and age, from one listing of the store."""
+        return self.survey()[0]
+
+    def survey(self) -> tuple[list[StoredArtifact], list[StoredArtifact]]:
+        """Published artifacts and incomplete uploads (files, no manifest), from one listing.
+
+        An incomplete upload is grouped under its ``kind/name/id`` folder (the shape of every
+        key Lepton writes) and dated by its newest file; files outside such a folder, or in a
+        folder that holds a published artifact, are never reported.
+        """
         if not self.is_local:
             self.fs.invalidate_cache()
         if not self.fs.exists(self.root):
-            return []
+            return [], []
         entries: dict[str, dict[str, Any]] = self.fs.find(self.root, detail=True)
         prefix = self.root.rstrip("/") + "/"
         files = {p[len(prefix) :]: e for p, e in entries.items() if p.startswith(prefix)}
@@ -239,14 +249,39 @@ class ArtifactStore:
         for rel, entry in files.items():
             if rel.endswith(f"/{MANIFEST}") and not rel.startswith(f"{STAGING}/"):
                 found[rel[: -len(MANIFEST) - 1]] = [0.0, _modified(entry)]
+        loose: dict[str, list[float]] = {}
         for rel, entry in files.items():
             parts = rel.split("/")
+            size = float(entry.get("size") or 0)
             for depth in range(len(parts) - 1, 0, -1):  # the nearest enclosing artifact
                 owner = found.get("/".join(parts[:depth]))
                 if owner is not None:
-                    owner[0] += int(entry.get("size") or 0)
+                    owner[0] += size
                     break
-        return [StoredArtifact(k, int(v[0]), v[1]) for k, v in sorted(found.items())]
+            else:
+                if parts[0] == STAGING or len(parts) <= KEY_DEPTH:
+                    continue
+                group = "/".join(parts[:KEY_DEPTH])
+                if any(key.startswith(f"{group}/") for key in found):
+                    continue
+                seen = loose.setdefault(group, [0.0, 0.0])
+                seen[0] += size
+                seen[1] = max(seen[1], _modified(entry))
+        published = [StoredArtifact(k, int(v[0]), v[1]) for k, v in sorted(found.items())]
+        incomplete = [StoredArtifact(k, int(v[0]), v[1]) for k, v in sorted(loose.items())]
+        return published, incomplete
+
+    def remove_incomplete(self, key: str) -> bool:
+        """Remove an incomplete upload's files; False (nothing removed) if any manifest is there."""
+        base = self._path(key)
+        if not self.is_local:
+            self.fs.invalidate_cache()
+        if not self.fs.exists(base):
+            return True
+        if any(path.endswith(f"/{MANIFEST}") for path in self.fs.find(base)):
+            return False  # completed (or holds an artifact) since it was listed
+        self.fs.rm(base, recursive=True)
+        return True
 
     def staging_debris(self) -> list[StoredArtifact]:
         """Folders a crashed local writer left in staging (keys ``.staging/NAME``)."""

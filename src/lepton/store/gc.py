@@ -1,4 +1,4 @@
-"""Collect artifacts nothing references: orphans of killed publishes, staging debris.
+"""Collect artifacts nothing references: orphans of killed publishes, half uploads, debris.
 
 Safe beside a concurrent writer because of the order both sides follow. A writer
 publishes the artifact first and registers the row that names it after; re-publishing
@@ -35,7 +35,8 @@ def parse_grace(text: str) -> float:
 @dataclass(frozen=True)
 class Garbage:
     key: str
-    kind: str  # "orphan": published, unreferenced; "staging": a crashed local write
+    kind: str  # "orphan": published, unreferenced; "incomplete": an upload that never
+    # wrote its manifest; "staging": a local write that crashed before its rename
     bytes: int
     age_s: float
 
@@ -65,16 +66,21 @@ def collect_garbage(
     """Remove (or with ``dry_run`` only list) unreferenced artifacts older than ``grace_s``."""
     if grace_s < 0:
         raise DataError(f"grace must not be negative, not {grace_s:g}s")
-    stored = artifacts.stored()  # listed before the references are read: see the docstring
+    stored, incomplete = artifacts.survey()  # listed before the references are read
     debris = artifacts.staging_debris()
     referenced = metadata.references.artifact_keys()
     clock = time.time() if now is None else now
     removed: list[Garbage] = []
     fresh: list[Garbage] = []
     errors: list[str] = []
-    for item, kind in [*((a, "orphan") for a in stored), *((d, "staging") for d in debris)]:
-        if kind == "orphan" and item.key in referenced:
-            continue
+    candidates = [
+        *((a, "orphan") for a in stored),
+        *((i, "incomplete") for i in incomplete),
+        *((d, "staging") for d in debris),
+    ]
+    for item, kind in candidates:
+        if kind != "staging" and item.key in referenced:
+            continue  # never remove what a row names, even if it looks broken
         garbage = Garbage(item.key, kind, item.bytes, max(0.0, clock - item.modified))
         if garbage.age_s <= grace_s:
             fresh.append(garbage)
@@ -99,6 +105,8 @@ def _remove(
     if kind == "staging":
         artifacts.remove_debris(item.key)
         return True
+    if kind == "incomplete":
+        return artifacts.remove_incomplete(item.key)
     modified = artifacts.modified(item.key)
     if modified is None:
         return True  # already gone
