@@ -15,7 +15,7 @@ from alembic import command
 from tests.conftest import REPO_ROOT
 
 from lepton.store.heartbeat import Heartbeat
-from lepton.store.leases import LEASE_S, process_alive, this_host
+from lepton.store.leases import LEASE_S, process_alive, process_started_at, this_host
 from lepton.store.metadata import MetadataStore
 from lepton.store.metadata.migrate import alembic_config
 from lepton.store.metadata.tables import Run
@@ -162,3 +162,14 @@ def test_the_migration_keeps_old_running_rows_and_reaps_them_by_start_time(
         assert reaped.id == "a1b2c3d4" and "host unknown" in (reaped.error or "")
     finally:
         store.dispose()
+
+
+def test_a_pid_reused_by_a_newer_process_does_not_keep_a_run_alive(store: MetadataStore) -> None:
+    # this process is alive, but began long after a run that (by its row) was opened 10 days ago
+    # by a process with this pid: that process is gone and the pid was handed out again
+    run = store.start_run("train")
+    _set(store, run.id, started_at=datetime.now(UTC) - timedelta(days=10))
+    if process_started_at(os.getpid()) is None:
+        pytest.skip("no /proc: process start times are unknown here")
+    [reaped] = store.reap_runs()
+    assert reaped.id == run.id and "the pid is now another process" in (reaped.error or "")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 HEARTBEAT_INTERVAL_S = 10.0  # how often a running job refreshes its heartbeat
 LEASE_S = 60.0  # no heartbeat for this long and the job, on another host, is presumed gone
+PID_REUSE_SLACK_S = 5.0  # a live pid whose process began this long after the run: reused
 
 
 def this_host() -> str:
@@ -40,6 +41,20 @@ def process_alive(pid: int) -> bool:
         return True  # no /proc (macOS): the signal said it exists
 
 
+def process_started_at(pid: int) -> float | None:
+    """When ``pid``'s process began (epoch s), on Linux; None where /proc cannot say."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: start, in ticks
+    except (OSError, IndexError, ValueError, StopIteration):
+        return None
+
+
 def gone_reason(
     *,
     host: str | None,
@@ -53,7 +68,13 @@ def gone_reason(
     last = heartbeat_at or started_at
     seen = f"last heartbeat {last.strftime('%Y-%m-%d %H:%M:%S %Z').strip()}"
     if host is not None and pid is not None and host == this_host():
-        return None if process_alive(pid) else f"process {pid} on host {host} is gone ({seen})"
+        if not process_alive(pid):
+            return f"process {pid} on host {host} is gone ({seen})"
+        began = process_started_at(pid)
+        if began is not None and began > started_at.timestamp() + PID_REUSE_SLACK_S:
+            # the run's own process began before it opened the run: this one is a newcomer
+            return f"process {pid} on host {host} is gone; the pid is now another process ({seen})"
+        return None
     if now - last <= timedelta(seconds=lease_s):
         return None
     who = f"process {pid} on host {host}" if host is not None else "its process (host unknown)"
