@@ -168,8 +168,15 @@ def test_a_pid_reused_by_a_newer_process_does_not_keep_a_run_alive(store: Metada
     # this process is alive, but began long after a run that (by its row) was opened 10 days ago
     # by a process with this pid: that process is gone and the pid was handed out again
     run = store.start_run("train")
-    _set(store, run.id, started_at=datetime.now(UTC) - timedelta(days=10))
+    long_ago = datetime.now(UTC) - timedelta(days=10)
+    _set(store, run.id, started_at=long_ago, heartbeat_at=long_ago)
     if process_started_at(os.getpid()) is None:
         pytest.skip("no /proc: process start times are unknown here")
     [reaped] = store.reap_runs()
     assert reaped.id == run.id and "the pid is now another process" in (reaped.error or "")
+
+
+def test_a_heartbeating_run_is_kept_even_if_its_pid_looks_newer(store: MetadataStore) -> None:
+    run = store.start_run("train")  # fresh heartbeat: it is this (live) process's own run
+    _set(store, run.id, started_at=datetime.now(UTC) - timedelta(days=10))
+    assert store.reap_runs() == [] and store.get_run(run.id).status == "running"

@@ -3,8 +3,9 @@
 A run records the host and pid of the process doing it and a heartbeat the process
 refreshes every ``HEARTBEAT_INTERVAL_S``. A kill -9 stops the heartbeat without any
 chance to mark the run, so a reader decides instead: on the same host the pid says it
-(a live process is never reaped, however stale its heartbeat); elsewhere the lease
-(``LEASE_S`` without a heartbeat) does.
+(a live process is never reaped, however stale its heartbeat, unless the pid now belongs
+to a process that began after the run did); elsewhere the lease (``LEASE_S`` without a
+heartbeat) does.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 
 HEARTBEAT_INTERVAL_S = 10.0  # how often a running job refreshes its heartbeat
 LEASE_S = 60.0  # no heartbeat for this long and the job, on another host, is presumed gone
-PID_REUSE_SLACK_S = 5.0  # a live pid whose process began this long after the run: reused
+PID_REUSE_SLACK_S = 120.0  # a silent live pid whose process began this long after the run
+# opened is a reused pid (the slack absorbs /proc's 1 s boot time and small clock steps)
 
 
 def this_host() -> str:
@@ -70,9 +72,11 @@ def gone_reason(
     if host is not None and pid is not None and host == this_host():
         if not process_alive(pid):
             return f"process {pid} on host {host} is gone ({seen})"
+        if now - last <= timedelta(seconds=lease_s):
+            return None  # heartbeating: only the run's own process does that
         began = process_started_at(pid)
         if began is not None and began > started_at.timestamp() + PID_REUSE_SLACK_S:
-            # the run's own process began before it opened the run: this one is a newcomer
+            # silent, and began after the run was opened (by its own, older process): a newcomer
             return f"process {pid} on host {host} is gone; the pid is now another process ({seen})"
         return None
     if now - last <= timedelta(seconds=lease_s):
