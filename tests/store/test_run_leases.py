@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -84,6 +85,9 @@ def test_a_run_killed_with_sigkill_is_reaped_as_failed(store: MetadataStore) -> 
     )
     try:
         assert child.stdout is not None
+        ready = selectors.DefaultSelector()
+        ready.register(child.stdout, selectors.EVENT_READ)
+        assert ready.select(timeout=120), "the child did not open its run within 120 s"
         run_id = child.stdout.readline().strip()  # the child prints it once the run is open
         assert run_id, "the child process died before opening its run"
         record = store.get_run(run_id)
