@@ -181,6 +181,7 @@ def test_an_old_incomplete_upload_goes_unless_a_row_names_it(
     _half_upload(artifacts, "models/churn/killed/native/model.pkl")
     _half_upload(artifacts, "models/churn/named/native/model.pkl")
     _half_upload(artifacts, "loose-file.bin")  # not in a kind/name/id folder: never touched
+    _half_upload(artifacts, "logs/predictions/churn/part-1.parquet")  # someone else's files
     _publish(artifacts, tmp_path, "models/churn/run1")
     meta.register_model_version("churn", artifact_key="models/churn/run1")
     meta.register_model_version("churn", artifact_key="models/churn/named")
@@ -195,4 +196,5 @@ def test_an_old_incomplete_upload_goes_unless_a_row_names_it(
     assert not artifacts.fs.exists(f"{artifacts.root}/models/churn/killed")
     assert artifacts.fs.exists(f"{artifacts.root}/models/churn/named/native/model.pkl")
     assert artifacts.fs.exists(f"{artifacts.root}/loose-file.bin")
+    assert artifacts.fs.exists(f"{artifacts.root}/logs/predictions/churn/part-1.parquet")
     assert artifacts.exists("models/churn/run1")

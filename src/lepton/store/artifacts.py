@@ -30,6 +30,7 @@ from lepton.names import validate_name
 MANIFEST = "_lepton_manifest.json"
 STAGING = ".staging"
 KEY_DEPTH = 3  # every key Lepton publishes is kind/name/id (models/churn/<run id>, ...)
+KEY_KINDS = ("datasets", "models")  # the kinds: only there are manifest-less files Lepton's
 CHUNK = 1 << 20
 
 
@@ -235,8 +236,9 @@ class ArtifactStore:
         """Published artifacts and incomplete uploads (files, no manifest), from one listing.
 
         An incomplete upload is grouped under its ``kind/name/id`` folder (the shape of every
-        key Lepton writes) and dated by its newest file; files outside such a folder, or in a
-        folder that holds a published artifact, are never reported.
+        key Lepton writes, ``kind`` one of ``KEY_KINDS``) and dated by its newest file; files
+        anywhere else (the store's root may be shared), or in a folder that holds a published
+        artifact, are never reported.
         """
         if not self.is_local:
             self.fs.invalidate_cache()
@@ -259,7 +261,7 @@ class ArtifactStore:
                     owner[0] += size
                     break
             else:
-                if parts[0] == STAGING or len(parts) <= KEY_DEPTH:
+                if parts[0] not in KEY_KINDS or len(parts) <= KEY_DEPTH:
                     continue
                 group = "/".join(parts[:KEY_DEPTH])
                 if any(key.startswith(f"{group}/") for key in found):
