@@ -19,7 +19,7 @@ def gc_command(
     """Remove unreferenced artifacts older than the grace period (orphans of killed runs).
 
     The grace period protects an artifact being published right now: it is written
-    before the row that references it.
+    before the row that references it. The artifact store must be this project's alone.
     """
     from lepton.store.gc import collect_garbage, parse_grace
     from lepton.store.project import Project
