@@ -1,8 +1,9 @@
 """Train on a dataset version and register the result: the run, the package, the model version.
 
 The order makes failures harmless: the run row is opened first (so even a crash
-is visible as a failed run), the package is published as one atomic artifact,
-and only then is the model version registered in one transaction. If
+is visible as a failed run; a kill -9 too, once its heartbeat stops), the package is
+published as one atomic artifact, and only then is the model version registered in one
+transaction (an orphan a kill leaves in between is what ``lepton gc`` collects). If
 registration fails the fresh artifact is removed, so the store never holds a
 half-registered model.
 """

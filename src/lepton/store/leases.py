@@ -68,7 +68,8 @@ def gone_reason(
 ) -> str | None:
     """Why the run's process is gone, or None while it may be alive."""
     last = heartbeat_at or started_at
-    seen = f"last heartbeat {last.strftime('%Y-%m-%d %H:%M:%S %Z').strip()}"
+    when = last.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    seen = f"last heartbeat {when}" if heartbeat_at else f"no heartbeat; started {when}"
     if host is not None and pid is not None and host == this_host():
         if not process_alive(pid):
             return f"process {pid} on host {host} is gone ({seen})"
