@@ -27,13 +27,14 @@ from lepton.config import Settings, load_settings
 from lepton.data.catalog import DataCatalog, DatasetVersion
 from lepton.data.limits import ReadLimits
 from lepton.data.recipe import Recipe
-from lepton.store.metadata.records import DatasetSummary
+from lepton.store.metadata.records import DatasetSummary, RunRecord
 from lepton.store.project import Project
 
 if TYPE_CHECKING:
     from lepton.optimize import OptimizeOutcome
     from lepton.serve.deployments import DeploymentSpec
     from lepton.serve.embedded import Server
+    from lepton.store.gc import GcReport
     from lepton.store.predictions import ActualsResult, FeedbackResult
 
 log = logging.getLogger(__name__)
@@ -366,6 +367,27 @@ def retrain(
     )
 
 
+def runs(limit: int = 50) -> list[RunRecord]:
+    """``lepton runs``: the latest runs, newest first, killed ones marked failed first."""
+    metadata = project().metadata
+    metadata.reap_runs()
+    return metadata.list_runs(limit=limit)
+
+
+def reap_runs() -> list[RunRecord]:
+    """``lepton runs --reap``: mark failed the running runs whose process is gone; those runs."""
+    return project().metadata.reap_runs()
+
+
+def gc(*, grace: str | float = "1h", dry_run: bool = False) -> GcReport:
+    """``lepton gc``: remove unreferenced artifacts older than ``grace`` ("1h" or seconds)."""
+    from lepton.store.gc import collect_garbage, parse_grace
+
+    grace_s = parse_grace(grace) if isinstance(grace, str) else float(grace)
+    proj = project()
+    return collect_garbage(proj.metadata, proj.artifacts, grace_s=grace_s, dry_run=dry_run)
+
+
 __all__ = [
     "Dataset",
     "DatasetVersion",
@@ -375,12 +397,15 @@ __all__ = [
     "deploy",
     "feedback",
     "fit",
+    "gc",
     "load",
     "monitor",
     "optimize",
     "project",
     "promote",
+    "reap_runs",
     "retrain",
     "rollback",
+    "runs",
     "serve",
 ]

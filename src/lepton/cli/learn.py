@@ -268,11 +268,37 @@ def _blank_float(value: Any) -> str:
     return "" if value is None or value != value else f"{value:.4f}"
 
 
-def runs_command(limit: int = typer.Option(20, "--limit")) -> None:
-    """Recent runs with their status, timings and headline metrics."""
+def runs_command(
+    limit: int = typer.Option(20, "--limit", min=1),
+    reap: bool = typer.Option(
+        False, "--reap", help="only mark failed the runs whose process is gone, and list those"
+    ),
+) -> None:
+    """Recent runs with their status, timings and headline metrics.
+
+    Runs whose process was killed (its pid gone, or its heartbeat lease expired) are
+    marked failed first, so a killed run never shows as running.
+    """
     from lepton.store.project import Project
 
-    runs = Project.open().metadata.list_runs(limit=limit)
+    metadata = Project.open().metadata
+    reaped = metadata.reap_runs()
+    if reap:
+        if not reaped:
+            console.print("no stale runs: every running run's process is alive")
+            return
+        table = Table(title="Runs marked failed")
+        for col in ("run", "kind", "name", "reason"):
+            table.add_column(col)
+        for run in reaped:
+            table.add_row(run.id[:8], run.kind, run.name or "", run.error or "")
+        console.print(table)
+        return
+    for run in reaped:
+        err_console.print(
+            f"[yellow]marked run {run.id[:8]} failed:[/] {run.error}", highlight=False
+        )
+    runs = metadata.list_runs(limit=limit)
     table = Table(title="Runs")
     for col in ("run", "kind", "name", "status", "started", "duration", "metrics"):
         table.add_column(col)

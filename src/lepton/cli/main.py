@@ -13,6 +13,7 @@ import typer
 from lepton.caches import keep_caches_in_project_home
 from lepton.cli.console import console, err_console
 from lepton.cli.data import data_app
+from lepton.cli.gc import gc_command
 from lepton.cli.learn import models_app, predict_command, runs_command, train_command
 from lepton.cli.monitor import alerts_app, feedback_command, monitor_command, retrain_command
 from lepton.cli.optimize import optimize_command
@@ -43,6 +44,7 @@ app.command("monitor")(monitor_command)
 app.command("feedback")(feedback_command)
 app.command("retrain")(retrain_command)
 app.add_typer(alerts_app, name="alerts")
+app.command("gc")(gc_command)
 
 
 def main() -> None:

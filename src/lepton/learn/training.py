@@ -1,8 +1,9 @@
 """Train on a dataset version and register the result: the run, the package, the model version.
 
 The order makes failures harmless: the run row is opened first (so even a crash
-is visible as a failed run), the package is published as one atomic artifact,
-and only then is the model version registered in one transaction. If
+is visible as a failed run; a kill -9 too, once its heartbeat stops), the package is
+published as one atomic artifact, and only then is the model version registered in one
+transaction (an orphan a kill leaves in between is what ``lepton gc`` collects). If
 registration fails the fresh artifact is removed, so the store never holds a
 half-registered model.
 """
@@ -23,6 +24,7 @@ from lepton.learn.package import write_package
 from lepton.learn.search import EventHandler
 from lepton.names import validate_name
 from lepton.runtime.kinds import get_kind, infer_kind, kind_for_task
+from lepton.store.heartbeat import Heartbeat
 from lepton.store.metadata.records import ModelVersionRecord, RunRecord
 from lepton.store.project import Project
 
@@ -91,6 +93,7 @@ def train_dataset(
     run = project.metadata.start_run(
         "train", params=params, dataset_version_id=dataset.id, name=name
     )
+    heartbeat = Heartbeat(project.metadata, run.id).start()  # a kill -9 is then visible
     try:
         frame = dataset.to_pandas()
         kinds = {c.name: c.kind for c in dataset.schema.columns if c.name != target}
@@ -186,6 +189,8 @@ def train_dataset(
             error=str(exc) or type(exc).__name__,
         )
         raise
+    finally:
+        heartbeat.stop()
 
 
 def _flat_metrics(metrics: dict[str, Any]) -> dict[str, float]:

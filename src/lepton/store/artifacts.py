@@ -29,6 +29,8 @@ from lepton.names import validate_name
 
 MANIFEST = "_lepton_manifest.json"
 STAGING = ".staging"
+KEY_DEPTH = 3  # every key Lepton publishes is kind/name/id (models/churn/<run id>, ...)
+KEY_KINDS = ("datasets", "models")  # the kinds: only there are manifest-less files Lepton's
 CHUNK = 1 << 20
 
 
@@ -41,6 +43,15 @@ class ArtifactInfo:
     @property
     def total_bytes(self) -> int:
         return sum(int(f["size"]) for f in self.files.values())
+
+
+@dataclass(frozen=True)
+class StoredArtifact:
+    """A published artifact as stored: its bytes and when its manifest was last written."""
+
+    key: str
+    bytes: int
+    modified: float  # epoch seconds of the manifest (written last, or touched on re-publish)
 
 
 def validate_key(key: str) -> str:
@@ -126,7 +137,9 @@ class ArtifactStore:
         info = ArtifactInfo(validate_key(key), files, manifest_hash(files))
         existing = self._try_info(key)
         if existing is not None:
-            return self._same_or_conflict(existing, info)
+            same = self._same_or_conflict(existing, info)
+            self.touch(key)  # re-published: young again, so the collector's grace covers it
+            return same
         manifest = json.dumps({"key": key, "files": files, "content_hash": info.content_hash})
         if self.is_local:
             self._put_local(folder, key, manifest)
@@ -194,6 +207,106 @@ class ArtifactStore:
             self.fs.rm_file(f"{base}/{MANIFEST}")
         if self.fs.exists(base):
             self.fs.rm(base, recursive=True)
+
+    def touch(self, key: str) -> None:
+        """Mark an artifact as just written (its manifest's modification time is its age)."""
+        path = self._path(key, MANIFEST)
+        if self.is_local:
+            os.utime(path)
+            return
+        with self.fs.open(path, "r") as fh:
+            text = fh.read()
+        with self.fs.open(path, "w") as fh:  # same bytes: readers see no change
+            fh.write(text)
+
+    def modified(self, key: str) -> float | None:
+        """When the artifact's manifest was last written (epoch s); None if it is not there."""
+        if not self.is_local:
+            self.fs.invalidate_cache()
+        try:
+            return _modified(self.fs.info(self._path(key, MANIFEST)))
+        except FileNotFoundError:
+            return None
+
+    def stored(self) -> list[StoredArtifact]:
+        """Every published artifact with its size and age, from one listing of the store."""
+        return self.survey()[0]
+
+    def survey(self) -> tuple[list[StoredArtifact], list[StoredArtifact]]:
+        """Published artifacts and incomplete uploads (files, no manifest), from one listing.
+
+        An incomplete upload is grouped under its ``kind/name/id`` folder (the shape of every
+        key Lepton writes, ``kind`` one of ``KEY_KINDS``) and dated by its newest file; files
+        anywhere else (the store's root may be shared), or in a folder that holds a published
+        artifact, are never reported.
+        """
+        if not self.is_local:
+            self.fs.invalidate_cache()
+        if not self.fs.exists(self.root):
+            return [], []
+        entries: dict[str, dict[str, Any]] = self.fs.find(self.root, detail=True)
+        prefix = self.root.rstrip("/") + "/"
+        files = {p[len(prefix) :]: e for p, e in entries.items() if p.startswith(prefix)}
+        found: dict[str, list[float]] = {}
+        for rel, entry in files.items():
+            if rel.endswith(f"/{MANIFEST}") and not rel.startswith(f"{STAGING}/"):
+                found[rel[: -len(MANIFEST) - 1]] = [0.0, _modified(entry)]
+        loose: dict[str, list[float]] = {}
+        for rel, entry in files.items():
+            parts = rel.split("/")
+            size = float(entry.get("size") or 0)
+            for depth in range(len(parts) - 1, 0, -1):  # the nearest enclosing artifact
+                owner = found.get("/".join(parts[:depth]))
+                if owner is not None:
+                    owner[0] += size
+                    break
+            else:
+                if parts[0] not in KEY_KINDS or len(parts) <= KEY_DEPTH:
+                    continue
+                group = "/".join(parts[:KEY_DEPTH])
+                if any(key.startswith(f"{group}/") for key in found):
+                    continue
+                seen = loose.setdefault(group, [0.0, 0.0])
+                seen[0] += size
+                seen[1] = max(seen[1], _modified(entry))
+        published = [StoredArtifact(k, int(v[0]), v[1]) for k, v in sorted(found.items())]
+        incomplete = [StoredArtifact(k, int(v[0]), v[1]) for k, v in sorted(loose.items())]
+        return published, incomplete
+
+    def remove_incomplete(self, key: str) -> bool:
+        """Remove an incomplete upload's files; False (nothing removed) if any manifest is there."""
+        base = self._path(key)
+        if not self.is_local:
+            self.fs.invalidate_cache()
+        if not self.fs.exists(base):
+            return True
+        if any(path.endswith(f"/{MANIFEST}") for path in self.fs.find(base)):
+            return False  # completed (or holds an artifact) since it was listed
+        self.fs.rm(base, recursive=True)
+        return True
+
+    def staging_debris(self) -> list[StoredArtifact]:
+        """Folders a crashed local writer left in staging (keys ``.staging/NAME``)."""
+        staging = Path(self.root) / STAGING
+        if not self.is_local or not staging.is_dir():
+            return []
+        out = []
+        for entry in sorted(staging.iterdir()):
+            paths = [entry, *entry.rglob("*")] if entry.is_dir() else [entry]
+            size = sum(p.stat().st_size for p in paths if p.is_file())
+            newest = max(p.stat().st_mtime for p in paths)
+            out.append(StoredArtifact(f"{STAGING}/{entry.name}", size, newest))
+        return out
+
+    def remove_debris(self, key: str) -> None:
+        """Remove one ``staging_debris`` entry (never a published artifact)."""
+        name = key.removeprefix(f"{STAGING}/")
+        validate_name(name, kind="staging entry")
+        path = Path(self.root) / STAGING / name
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.exists():
+            path.unlink()
 
     def gc_staging(self, older_than_s: float = 3600.0) -> int:
         """Remove staging debris left by crashed local writers; returns how many were removed."""
@@ -310,6 +423,14 @@ class ArtifactStore:
     def local_path(self, key: str) -> Path | None:
         """The artifact's folder on local disk, if the store is local (no copy needed)."""
         return Path(self._path(key)) if self.is_local else None
+
+
+def _modified(entry: dict[str, Any]) -> float:
+    """A listing entry's modification time: local ``mtime``, S3 ``LastModified``."""
+    value = entry.get("mtime", entry.get("LastModified"))
+    if value is None:
+        raise StoreError(f"the artifact store does not report when {entry.get('name')} changed")
+    return value.timestamp() if hasattr(value, "timestamp") else float(value)
 
 
 def _manifest_parts(text: str) -> tuple[dict[str, dict[str, Any]], str]:

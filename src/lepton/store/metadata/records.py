@@ -53,6 +53,9 @@ class RunRecord:
     ended_at: datetime | None
     duration_s: float | None
     error: str | None
+    host: str | None = None  # where the run's process lives, and its pid: for the reaper
+    pid: int | None = None
+    heartbeat_at: datetime | None = None  # the last time that process said it was alive
 
 
 @dataclass(frozen=True)

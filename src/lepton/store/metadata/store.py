@@ -20,6 +20,7 @@ from lepton.store.metadata.repositories.datasets import DatasetRepository
 from lepton.store.metadata.repositories.deployments import DeploymentRepository
 from lepton.store.metadata.repositories.keys import KeyRepository, hash_api_key
 from lepton.store.metadata.repositories.models import ModelRepository
+from lepton.store.metadata.repositories.references import ReferenceRepository
 from lepton.store.metadata.repositories.runs import RunRepository
 from lepton.store.metadata.transactions import Transactions
 
@@ -40,6 +41,7 @@ class MetadataStore:
         self.deployments = DeploymentRepository(self.transactions)
         self.keys = KeyRepository(self.transactions)
         self.alerts = AlertRepository(self.transactions)
+        self.references = ReferenceRepository(self.transactions)
         # The names from before the split, as the repositories' own bound methods: callers
         # keep working and mypy checks every call against the repository's signature.
         self.add_dataset_version = self.datasets.add_version
@@ -52,6 +54,7 @@ class MetadataStore:
         self.log_metrics = self.runs.log_metrics
         self.get_run = self.runs.get
         self.list_runs = self.runs.recent
+        self.reap_runs = self.runs.reap
         self.register_model_version = self.models.register
         self.register_model_variants = self.models.register_variants
         self.get_model_version = self.models.get_version

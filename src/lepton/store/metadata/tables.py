@@ -113,6 +113,9 @@ class Run(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     duration_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     def to_record(self) -> RunRecord:
         return RunRecord(
@@ -127,6 +130,9 @@ class Run(Base):
             ended_at=as_utc_or_none(self.ended_at),
             duration_s=self.duration_s,
             error=self.error,
+            host=self.host,
+            pid=self.pid,
+            heartbeat_at=as_utc_or_none(self.heartbeat_at),
         )
 
 

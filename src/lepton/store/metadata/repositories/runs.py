@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lepton.errors import ConflictError, NotFoundError
+from lepton.store.leases import LEASE_S, gone_reason, this_host
 from lepton.store.metadata.records import RunRecord
-from lepton.store.metadata.tables import Run, as_utc
+from lepton.store.metadata.tables import Run, as_utc, as_utc_or_none
 from lepton.store.metadata.transactions import Repository
 
 RUN_STATUSES = ("running", "finished", "failed", "interrupted")
@@ -26,7 +28,10 @@ class RunRepository(Repository):
         dataset_version_id: int | None = None,
         name: str | None = None,
     ) -> RunRecord:
+        """Open a run owned by this process (its host and pid are what the reaper checks)."""
+
         def work(session: Session) -> RunRecord:
+            now = datetime.now(UTC)
             row = Run(
                 id=uuid.uuid4().hex,
                 kind=kind,
@@ -35,7 +40,10 @@ class RunRepository(Repository):
                 params=params or {},
                 metrics={},
                 dataset_version_id=dataset_version_id,
-                started_at=datetime.now(UTC),
+                started_at=now,
+                host=this_host(),
+                pid=os.getpid(),
+                heartbeat_at=now,
             )
             session.add(row)
             session.flush()
@@ -72,6 +80,52 @@ class RunRepository(Repository):
             row = _run_row(session, run_id)
             row.metrics = {**row.metrics, **metrics}
             return row.to_record()
+
+        return self._tx.write(work)
+
+    def heartbeat(self, run_id: str) -> bool:
+        """Refresh a running run's lease; False once the run is no longer running."""
+
+        def work(session: Session) -> bool:
+            result = session.execute(
+                update(Run)
+                .where(Run.id == run_id, Run.status == "running")
+                .values(heartbeat_at=datetime.now(UTC))
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+        return self._tx.write(work)
+
+    def reap(self, *, now: datetime | None = None, lease_s: float = LEASE_S) -> list[RunRecord]:
+        """Mark failed every running run whose process is gone, naming why; returns them.
+
+        Decided and written in one transaction with the rows locked, so a heartbeat or a
+        finish racing the reaper either lands first (and the run is kept) or waits.
+        """
+
+        def work(session: Session) -> list[RunRecord]:
+            moment = now or datetime.now(UTC)
+            rows = session.scalars(
+                select(Run).where(Run.status == "running").with_for_update()
+            ).all()
+            reaped = []
+            for row in rows:
+                reason = gone_reason(
+                    host=row.host,
+                    pid=row.pid,
+                    heartbeat_at=as_utc_or_none(row.heartbeat_at),
+                    started_at=as_utc(row.started_at),
+                    now=moment,
+                    lease_s=lease_s,
+                )
+                if reason is None:
+                    continue
+                row.status = "failed"
+                row.ended_at = moment
+                row.duration_s = (moment - as_utc(row.started_at)).total_seconds()
+                row.error = reason
+                reaped.append(row.to_record())
+            return reaped
 
         return self._tx.write(work)
 
