@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -22,22 +22,70 @@ ROW = {"x2": -0.2, "color": "red"}
 JSON = "application/json"
 
 
+def _gated_server(served: ServedProject, gate: Path, *, wait_ms: int) -> Server:
+    """A server that admits two prediction requests at once, and one per API key."""
+    env = {**served.env, "LEPTON_TEST_GATE": str(gate)}
+    limits = ("--max-in-flight", "2", "--key-concurrency", "1")
+    return start_server(env, extra=(*limits, "--admission-wait-ms", str(wait_ms)))
+
+
 @pytest.fixture
 def gated(served: ServedProject, tmp_path: Path) -> Iterator[tuple[Server, Path]]:
-    """A server that admits two prediction requests at once, and one per API key."""
+    """Refuses at once (no waiting room)."""
     gate = tmp_path / "open"
-    env = {**served.env, "LEPTON_TEST_GATE": str(gate)}
-    server = start_server(env, extra=("--max-in-flight", "2", "--key-concurrency", "1"))
+    server = _gated_server(served, gate, wait_ms=0)
     yield server, gate
     gate.touch()
     server.stop()
 
 
-def _in_flight(client: httpx.Client) -> float:
+@pytest.fixture
+def patient(served: ServedProject, tmp_path: Path) -> Iterator[tuple[Server, Path]]:
+    """Lets a request over the limits wait a minute for a slot."""
+    gate = tmp_path / "open"
+    server = _gated_server(served, gate, wait_ms=60_000)
+    yield server, gate
+    gate.touch()
+    server.stop()
+
+
+def _gauge(client: httpx.Client, name: str) -> float:
     for line in client.get("/metrics").text.splitlines():
-        if line.startswith("lepton_in_flight_requests "):
+        if line.startswith(f"{name} "):
             return float(line.split()[1])
-    raise AssertionError("lepton_in_flight_requests is missing from /metrics")
+    raise AssertionError(f"{name} is missing from /metrics")
+
+
+def _in_flight(client: httpx.Client) -> float:
+    return _gauge(client, "lepton_in_flight_requests")
+
+
+Post = Callable[..., httpx.Response]
+
+
+def _clients(
+    served: ServedProject, server: Server, name: str
+) -> tuple[Post, Callable[[str], threading.Thread], dict[str, httpx.Response]]:
+    """``post(key, x1)``, ``hold(key)`` (a request kept in the model until the gate opens)
+    and the answers the held requests got."""
+    path = f"/v1/deployments/{name}/predict"
+    answers: dict[str, httpx.Response] = {}
+
+    def post(key: str, x1: float, body: bytes | None = None) -> httpx.Response:
+        token = served.keys.get(key, key)  # a scope's key, or a token itself
+        return httpx.post(
+            server.url + path,
+            content=body or json.dumps({"records": [{"x1": x1, **ROW}]}).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": JSON},
+            timeout=120,
+        )
+
+    def hold(key: str) -> threading.Thread:
+        thread = threading.Thread(target=lambda: answers.update({key: post(key, GATE)}))
+        thread.start()
+        return thread
+
+    return post, hold, answers
 
 
 def test_requests_over_the_limits_get_429_before_their_body_is_read(
@@ -45,24 +93,8 @@ def test_requests_over_the_limits_get_429_before_their_body_is_read(
 ) -> None:
     server, gate = gated
     name = deploy("faulty")
-    path = f"/v1/deployments/{name}/predict"
-    answers: dict[str, httpx.Response] = {}
+    post, hold, answers = _clients(served, server, name)
     deadline = time.monotonic() + 60
-
-    def post(key: str, x1: float, body: bytes | None = None) -> httpx.Response:
-        return httpx.post(
-            server.url + path,
-            content=body or json.dumps({"records": [{"x1": x1, **ROW}]}).encode(),
-            headers={"Authorization": f"Bearer {served.keys[key]}", "Content-Type": JSON},
-            timeout=60,
-        )
-
-    def hold(key: str) -> threading.Thread:
-        """A request that stays inside the model until the gate opens."""
-        thread = threading.Thread(target=lambda: answers.update({key: post(key, GATE)}))
-        thread.start()
-        return thread
-
     with server.client(served.keys["metrics"]) as metrics:
         while post("predict", 0.1).status_code != 200:
             assert time.monotonic() < deadline, "the server never loaded the deployment"
@@ -97,3 +129,36 @@ def test_requests_over_the_limits_get_429_before_their_body_is_read(
     assert 'lepton_admission_refused_total{reason="key"} 1.0' in text
     assert 'lepton_admission_refused_total{reason="requests"} 1.0' in text
     assert f'lepton_errors_total{{deployment="{name}",status="429"}} 2.0' in text
+
+
+def test_a_request_over_the_limits_waits_unread_for_a_slot(
+    served: ServedProject, deploy: Deploy, patient: tuple[Server, Path]
+) -> None:
+    server, gate = patient
+    name = deploy("faulty")
+    post, hold, answers = _clients(served, server, name)
+    deadline = time.monotonic() + 60
+    with server.client(served.keys["metrics"]) as metrics:
+        while post("predict", 0.1).status_code != 200:
+            assert time.monotonic() < deadline, "the server never loaded the deployment"
+            time.sleep(0.1)
+        holders = [hold("predict"), hold("admin")]
+        while _in_flight(metrics) < 2:
+            assert time.monotonic() < deadline, "the held requests never arrived"
+            time.sleep(0.02)
+        waiting: dict[str, httpx.Response] = {}
+        third, _ = served.project.metadata.create_api_key(
+            f"waiter-{time.time_ns()}", scopes=["predict"]
+        )
+        waiter = threading.Thread(target=lambda: waiting.update(answer=post(third, 0.4)))
+        waiter.start()
+        while _gauge(metrics, "lepton_admission_waiting_requests") < 1:
+            assert time.monotonic() < deadline, "the third request never started waiting"
+            time.sleep(0.02)
+        assert "answer" not in waiting  # no slot yet: it waits instead of a 429
+        gate.touch()
+        for thread in (*holders, waiter):
+            thread.join(timeout=60)
+        assert _gauge(metrics, "lepton_admission_waiting_requests") == 0
+    assert [answers[k].status_code for k in ("predict", "admin")] == [200, 200]
+    assert waiting["answer"].status_code == 200, waiting["answer"].text

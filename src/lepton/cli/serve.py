@@ -36,6 +36,11 @@ def serve_command(
     key_concurrency: int = typer.Option(
         0, "--key-concurrency", help="requests one API key may have in flight (0: no limit)"
     ),
+    admission_wait_ms: float = typer.Option(
+        500.0,
+        "--admission-wait-ms",
+        help="how long a request over the limits waits for a slot before its 429",
+    ),
 ) -> None:
     """Serve every active deployment of the project over HTTP (uvicorn)."""
     import uvicorn
@@ -50,12 +55,16 @@ def serve_command(
             "[yellow]no API keys yet:[/] every predict call will get 401; "
             "create one with `lepton keys create NAME --scope predict`"
         )
-    if min(max_in_flight, max_in_flight_mb, key_concurrency) < 0:
-        raise DataError("--max-in-flight, --max-in-flight-mb and --key-concurrency must be >= 0")
+    if min(max_in_flight, max_in_flight_mb, key_concurrency, admission_wait_ms) < 0:
+        raise DataError(
+            "--max-in-flight, --max-in-flight-mb, --key-concurrency and --admission-wait-ms"
+            " must be >= 0"
+        )
     limits = AdmissionLimits(
         max_bytes=int(max_in_flight_mb * 1024 * 1024),
         max_requests=max_in_flight,
         per_key_requests=key_concurrency,
+        max_wait_s=admission_wait_ms / 1000,
     )
     app = create_app(
         project, poll_seconds=poll_seconds, log_predictions=not no_log, admission=limits

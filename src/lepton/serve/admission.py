@@ -7,7 +7,9 @@ comparisons on the request's headers and a look at the deployment's model queue 
 request that would find it full is refused before it is parsed). Work in flight is bounded by bytes (what parsing,
 validation and the model cost grows with) and by requests, and optionally per API key, so
 one client cannot take the whole server. A refused request gets 429 with ``Retry-After``
-and a JSON body; its body is never read. Health, metrics and admin routes are never
+and a JSON body; its body is never read. A request over the limits first waits up to
+``max_wait_s`` for a slot (oldest first), unread, so clients that retry at once are paced
+by the server instead of spinning on refusals. Health, metrics and admin routes are never
 refused: they are how an operator sees and fixes an overloaded server.
 
 A pure ASGI middleware, not Starlette's ``BaseHTTPMiddleware``: that one wraps every
@@ -16,8 +18,10 @@ request in extra tasks and streams, which the hot path would pay for.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +44,8 @@ class AdmissionLimits:
     max_requests: int = 512
     per_key_requests: int = 0
     max_queue_fill: float = 0.5  # of the deployment's model queue (``--max-queue`` rows)
+    max_wait_s: float = 0.5  # how long a request over the limits may wait for a slot
+    max_waiting: int = 4096  # requests waiting at once; beyond: 429 at once
     retry_after_s: int = 1
 
 
@@ -59,6 +65,7 @@ class Admission:
         self.in_flight_bytes = 0
         self.admitted = 0  # ever: lets the idle trimmer see whether there was traffic
         self._per_key: defaultdict[bytes, int] = defaultdict(int)
+        self._waiting: deque[_Waiter] = deque()
         self.refused = Counter(
             "lepton_admission_refused",
             "Prediction requests refused on arrival (429), by reason",
@@ -70,6 +77,57 @@ class Admission:
             "Prediction requests admitted and not yet answered",
             registry=metrics.registry,
         ).set_function(lambda: self.in_flight)
+        Gauge(
+            "lepton_admission_waiting_requests",
+            "Prediction requests waiting for a slot, their bodies not yet read",
+            registry=metrics.registry,
+        ).set_function(lambda: len(self._waiting))
+
+    async def admit(self, deployment: str, length: int, key: bytes | None) -> str | None:
+        """Take a slot, waiting up to ``max_wait_s`` for one; or why none came (→ 429).
+
+        Why wait at all: a client told "no" at once comes straight back, and answering it
+        again and again costs the CPU the admitted requests need. A waiter costs nothing
+        but its socket (its body stays in the kernel), and slots go oldest first.
+        """
+        reason = self.over(deployment, length, key)
+        if reason is None and not self._waiting:  # no queue-jumping past older waiters
+            self.enter(length, key)
+            return None
+        limits = self.limits
+        if limits.max_wait_s <= 0 or len(self._waiting) >= limits.max_waiting:
+            return reason or "requests"
+        waiter = _Waiter(deployment, length, key, asyncio.get_running_loop().create_future())
+        self._waiting.append(waiter)
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter.future), limits.max_wait_s)
+            return None  # ``_wake`` took the slot on our behalf
+        except asyncio.CancelledError:  # the client went away while waiting
+            if waiter.future.done() and not waiter.future.cancelled():
+                self.leave(length, key)  # a slot was handed to us: give it back
+            raise
+        except TimeoutError:
+            if waiter.future.done():  # admitted just as the clock ran out
+                return None
+            waiter.future.cancel()
+            return self.over(deployment, length, key) or reason or "requests"
+        finally:
+            if not waiter.future.done() or waiter.future.cancelled():
+                with contextlib.suppress(ValueError):
+                    self._waiting.remove(waiter)
+
+    def _wake(self) -> None:
+        """Hand free slots to the oldest waiters that fit (a waiter that does not stops it)."""
+        while self._waiting:
+            head = self._waiting[0]
+            if head.future.done():
+                self._waiting.popleft()
+                continue
+            if self.over(head.deployment, head.length, head.key) is not None:
+                return
+            self._waiting.popleft()
+            self.enter(head.length, head.key)
+            head.future.set_result(None)
 
     def over(self, deployment: str, length: int, key: bytes | None) -> str | None:
         """Why this request must wait (None: admit). An idle server admits anything."""
@@ -103,6 +161,8 @@ class Admission:
                 self._per_key[key] = left
             else:
                 del self._per_key[key]
+        if self._waiting:
+            self._wake()
 
 
 class AdmissionControl:
@@ -123,13 +183,12 @@ class AdmissionControl:
         gate = self.gate
         length, key = _length_and_key(scope["headers"])
         deployment = _deployment(path)
-        reason = gate.over(deployment, length, key)
+        reason = await gate.admit(deployment, length, key)
         if reason is not None:
             gate.refused.labels(reason).inc()
             count_error(gate.metrics, deployment, 429)
             await _refuse(send, reason, gate.limits.retry_after_s)
             return
-        gate.enter(length, key)
         try:
             await self.app(scope, receive, send)
         finally:
@@ -157,6 +216,14 @@ async def _refuse(send: Any, reason: str, retry_after_s: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+@dataclass(eq=False)
+class _Waiter:
+    deployment: str
+    length: int
+    key: bytes | None
+    future: asyncio.Future[None]
 
 
 def _length_and_key(headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes | None]:
