@@ -87,6 +87,9 @@ def main() -> int:
     parser.add_argument("--settle", type=int, default=60, help="seconds before the last RSS")
     parser.add_argument("--rows", type=int, default=256, help="rows per request body")
     parser.add_argument("--time-limit", type=float, default=60, help="AutoML budget (once)")
+    parser.add_argument(
+        "--also", default="64,1000", help="more overload concurrencies to report (comma list)"
+    )
     args = parser.parse_args()
     (RESULTS / "tmp").mkdir(parents=True, exist_ok=True)
     package, key, _ = prepare(args.time_limit)
@@ -123,6 +126,17 @@ def main() -> int:
         health = prober.stop()
         over["goodput"] = goodput(over, args.duration)
         results["rss_peak_mib"] = peak[0]
+        also = {}
+        for c in [int(x) for x in args.also.split(",") if x]:
+            prober = HealthProber(url)
+            prober.start()
+            also[str(c)] = wrk(url + path, body, key, c, args.duration)
+            also[str(c)]["goodput"] = goodput(also[str(c)], args.duration)
+            also[str(c)]["health"] = prober.stop()
+            also[str(c)]["goodput_ratio"] = also[str(c)]["goodput"] / best
+            console.print(f"c={c}: {also[str(c)]}")
+        results["also"] = also
+        results["rss_peak_mib"] = max(results["rss_peak_mib"], rss_mib(proc.pid))
         time.sleep(args.settle)
         results["rss_after_mib"] = rss_mib(proc.pid)
         results.update(
@@ -152,6 +166,8 @@ def report(r: dict[str, Any]) -> None:
     table.add_row(
         "10x", str(r["overload_concurrency"]), f"{o['goodput']:.1f}", str(o["errors"]), *_lat(o)
     )
+    for c, m in r.get("also", {}).items():
+        table.add_row("more", c, f"{m['goodput']:.1f}", str(m["errors"]), *_lat(m))
     Console(width=120).print(table)
     h = r["health"]
     console.print(
@@ -161,6 +177,11 @@ def report(r: dict[str, Any]) -> None:
         f"{r['rss_peak_mib']:.0f} -> {r['rss_after_mib']:.0f} MiB a minute later "
         f"(x{r['rss_ratio']:.2f}, target <= 1.20)"
     )
+    for c, m in r.get("also", {}).items():
+        console.print(
+            f"c={c}: goodput {m['goodput_ratio']:.0%} of the best; /healthz p99 "
+            f"{m['health']['p99_ms']:.1f} ms, max {m['health']['max_ms']:.1f} ms"
+        )
 
 
 def _lat(m: dict[str, Any]) -> tuple[str, str]:
