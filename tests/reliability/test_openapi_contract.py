@@ -12,6 +12,7 @@ from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
 from hypothesis.strategies import SearchStrategy
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -25,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.serve.conftest import ServedProject, Server
 
-EXAMPLES = 15  # per operation and variant: ~12 operations x 3 variants, well under a minute
+EXAMPLES = 25  # per operation and variant: ~450 requests, well under a minute
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -56,14 +57,16 @@ def test_the_served_openapi_holds_for_generated_requests(
         variants: list[tuple[GenerationMode, dict[str, Any] | None]] = [
             (GenerationMode.POSITIVE, named),
             (GenerationMode.NEGATIVE, named),
-            (GenerationMode.POSITIVE, None),  # generated names: mostly no such deployment
         ]
+        if named:  # generated names too: mostly no such deployment
+            variants.append((GenerationMode.POSITIVE, None))
         for mode, path_parameters in variants:
             strategy = operation.as_strategy(mode, headers=headers, path_parameters=path_parameters)
-            label = f"{operation.label} ({mode.value}{'' if path_parameters else ', any name'})"
+            label = f"{operation.label} ({mode.value}{', any name' if named and not path_parameters else ''})"
             counts[label] = _fuzz(strategy, server.url, label, failures)
     print(f"\nschemathesis: {sum(counts.values())} requests, {len(failures)} failures: {counts}")
-    assert len(counts) >= 3 * 12 and all(n > 0 for n in counts.values()), counts
+    positive = [n for label, n in counts.items() if "(positive" in label]
+    assert len(positive) >= 12 and all(n > 0 for n in positive), counts
     assert not failures, "\n\n".join(failures[:10])
 
 
@@ -84,5 +87,10 @@ def _fuzz(
         except FailureGroup as group:
             failures.append(f"{label}: {str(group)[:2000]}")
 
-    check()
+    try:
+        check()
+    except Unsatisfiable:
+        # negative mode, where the fixed name and key leave nothing to make invalid (no body)
+        if "(negative" not in label:
+            raise
     return sent

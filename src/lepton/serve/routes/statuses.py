@@ -54,7 +54,8 @@ LIST = (*AUTH, 422, 500)
 """Routes with no body (422: a malformed parameter, in the same error shape)."""
 CHANGE = (400, *AUTH, 404, 409, 413, 415, 422, 500, 503)
 """Create, update or promote a deployment."""
-ROLLBACK = (*AUTH, 404, 409, 422, 500, 503)
+ROLLBACK = (400, *AUTH, 404, 409, 422, 500, 503)
+"""400: a name that cannot be a deployment name (the store validates it)."""
 
 
 def errors(statuses: tuple[int, ...]) -> dict[int | str, dict[str, Any]]:
