@@ -83,3 +83,12 @@ def test_a_huge_unknown_field_name_is_cut_in_the_error() -> None:
         forecast.validate(_read(forecast, {"series": ["a"], "q" * 1_000_000: 1}))
     assert info.value.field is not None and len(info.value.field) < 300
     assert len(info.value.message) < 600
+
+
+def test_records_with_top_level_fields_beside_them_are_a_422() -> None:
+    with pytest.raises(RequestError) as info:
+        _read(_codecs()["recommend"], {"records": [{"user": "u1"}], "k": 5})
+    assert info.value.http_status == 422 and info.value.field == "k"
+    assert _read(_codecs()["recommend"], {"records": [{"user": "u1", "k": 5}]}) == [
+        {"user": "u1", "k": 5}
+    ]

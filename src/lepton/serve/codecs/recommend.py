@@ -54,6 +54,12 @@ class RecommendCodec(Codec):
         require_media_type(request, JSON, 'JSON {"records": [{"user": …}]}')
         body = parse_json(await read_body(request, self.max_body_bytes))
         if isinstance(body, dict) and "records" in body:
+            others = [k for k in body if k != "records"]
+            if others:
+                raise RequestError(
+                    f"the body has 'records' and {echo(others[0])}: put every field in a record",
+                    field=clip(str(others[0])),
+                )
             rows = body["records"]
             if not isinstance(rows, list) or not rows:
                 raise RequestError('"records" must be a non-empty list', field="records")
