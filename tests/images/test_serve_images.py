@@ -69,7 +69,7 @@ def test_base64_json_and_a_converted_rgb_jpeg(trained: TrainedImages, server: Se
         ("huge", 413, "file"),
         ("bad_base64", 422, "images[1]"),
         ("not_a_list", 422, "images"),
-        ("csv", 422, "body"),
+        ("csv", 415, "content-type"),  # images are multipart or JSON
     ],
 )
 def test_bad_uploads_get_4xx_naming_the_field(

@@ -60,7 +60,7 @@ def onnx_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dic
     outcome = optimize(project, "churn", measure_memory=False, measure_seconds=0.2)
     assert outcome.result.chosen.startswith("onnx"), outcome.result.table()
     deploy(project, "churn", name="churn")
-    key, _ = project.metadata.create_api_key("imports", scopes=["predict"])
+    key, _ = project.metadata.create_api_key("imports", scopes=["admin"])  # lists deployments
     project.close()
     yield env, key
 

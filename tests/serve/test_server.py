@@ -136,6 +136,7 @@ def test_client_and_remote_cli(
     with Client(server.url, served.keys["predict"]) as client:
         scored = client.predict(deployment, frame)
         assert len(scored) == 12 and {"prediction", "p_yes", "p_no"} <= set(scored.columns)
+    with Client(server.url, served.keys["admin"]) as client:
         assert deployment in [d["name"] for d in client.deployments()]
     data = tmp_path / "rows.csv"
     frame.to_csv(data, index=False)
@@ -197,7 +198,8 @@ def test_canary_promote_rollback_without_dropping_requests(
         "deploy", "churn@2", "--name", deployment, "--canary", "30", "--no-optimize"
     )
     assert done.returncode == 0, done.stderr
-    _wait_for(server, key, deployment, lambda d: len(d["routes"]) == 2)
+    admin = served.keys["admin"]  # listing deployments needs admin
+    _wait_for(server, admin, deployment, lambda d: len(d["routes"]) == 2)
     stop = threading.Event()
     results: list[Counter[Any]] = []
     workers = [
@@ -208,7 +210,7 @@ def test_canary_promote_rollback_without_dropping_requests(
         w.start()
     time.sleep(1.0)
     assert served.lepton("deployments", "promote", deployment).returncode == 0
-    _wait_for(server, key, deployment, lambda d: d["routes"] == [{"version": 2, "weight": 100.0}])
+    _wait_for(server, admin, deployment, lambda d: d["routes"] == [{"version": 2, "weight": 100.0}])
     time.sleep(0.5)
     stop.set()
     for w in workers:
@@ -217,8 +219,7 @@ def test_canary_promote_rollback_without_dropping_requests(
     assert set(seen) == {1, 2}, seen  # both answered, and no request failed during the swap
     after = server.client(key).post(predict, json=body).json()
     assert after["version"] == 2
-    admin = server.client(served.keys["admin"])
-    rolled = admin.post(f"/v1/deployments/{deployment}/rollback")
+    rolled = server.client(admin).post(f"/v1/deployments/{deployment}/rollback")
     assert rolled.status_code == 200 and rolled.json()["routes"][0]["version"] == 1
     assert server.client(key).post(predict, json=body).json()["version"] == 1
 

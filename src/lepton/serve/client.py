@@ -71,6 +71,7 @@ class Client:
         return _frame(answers, pd.RangeIndex(len(images)))
 
     def deployments(self) -> list[dict[str, Any]]:
+        """Every active deployment (needs an admin key: the list reveals the routes)."""
         return list(self._call("GET", "/v1/deployments")["deployments"])
 
     def health(self) -> bool:

@@ -157,7 +157,7 @@ def promote(project: Project, name: str, version: int | None = None) -> Deployme
     candidates = [r.version for r in spec.routes if r.version != spec.primary] + spec.shadows
     target = version if version is not None else (candidates[0] if candidates else None)
     if target is None:
-        raise DataError(f"{name!r} has no canary or shadow version to promote")
+        raise ConflictError(f"{name!r} has no canary or shadow version to promote")
     if target not in spec.versions:
         raise DataError(f"version {target} is not part of deployment {name!r}")
     if target != spec.primary:
@@ -174,7 +174,7 @@ def rollback(project: Project, name: str) -> DeploymentSpec:
         spec.routes = [Route(spec.primary, 100.0)]
         return _save(project, spec)
     if not spec.history:
-        raise DataError(f"{name!r} has no canary and no earlier version to roll back to")
+        raise ConflictError(f"{name!r} has no canary and no earlier version to roll back to")
     previous = spec.history[-1]
     spec.history = spec.history[:-1]
     spec.routes = [Route(previous, 100.0)]

@@ -1,5 +1,8 @@
 """Every failure as one JSON shape: ``{"error": {"type", "message", "field"?, "row"?}}``.
 
+Messages and fields are bounded (``lepton.serve.echo``): an error never repeats a large
+input in full.
+
 Expected failures are ``LeptonError``s with their own status. Anything else is a bug or
 an outage, not the client's fault: it becomes a 500 ``internal_error`` whose message
 names an incident id and never carries the traceback, which goes to the server log
@@ -21,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lepton.errors import LeptonError
 from lepton.serve.batching import Overloaded, WorkerClosed
+from lepton.serve.echo import ECHO_CHARS, MESSAGE_CHARS, clip
 from lepton.serve.metrics import ServerMetrics
 from lepton.serve.responses import ORJSONResponse
 from lepton.serve.validation import RequestError
@@ -54,9 +58,12 @@ def error_response(exc: LeptonError) -> JSONResponse:
     if isinstance(exc, RequestError):
         body = exc.to_json()
     else:
-        error: dict[str, Any] = {"type": _snake(type(exc).__name__), "message": exc.message}
+        error: dict[str, Any] = {
+            "type": _snake(type(exc).__name__),
+            "message": clip(exc.message, MESSAGE_CHARS),
+        }
         if exc.field:
-            error["field"] = exc.field
+            error["field"] = clip(exc.field, ECHO_CHARS)
         body = {"error": error}
     headers = {"Retry-After": "1"} if isinstance(exc, Overloaded | WorkerClosed) else None
     return ORJSONResponse(body, status_code=exc.http_status, headers=headers)
@@ -69,7 +76,7 @@ async def _lepton_error(_: Request, exc: LeptonError) -> JSONResponse:
 async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     """Framework-level errors (bad multipart, unknown route) in the same JSON shape."""
     return ORJSONResponse(
-        {"error": {"type": "http_error", "message": str(exc.detail)}},
+        {"error": {"type": "http_error", "message": clip(str(exc.detail), MESSAGE_CHARS)}},
         status_code=exc.status_code,
         headers=getattr(exc, "headers", None),
     )
@@ -82,8 +89,8 @@ async def _invalid_body(_: Request, exc: RequestValidationError) -> JSONResponse
         {
             "error": {
                 "type": "validation_error",
-                "field": field,
-                "message": str(first.get("msg", "invalid request body")),
+                "field": clip(field, ECHO_CHARS),
+                "message": clip(str(first.get("msg", "invalid request body")), MESSAGE_CHARS),
             }
         },
         status_code=422,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lepton.errors import LeptonError
+from lepton.serve.echo import ECHO_CHARS, MESSAGE_CHARS, clip, echo
 
 MAX_TEXT_CHARS = 20_000  # same limit as training (lepton.learn.text.MAX_TEXT_CHARS)
 _TRUE = {"true", "yes", "1", "y", "t"}
@@ -28,9 +29,12 @@ class RequestError(LeptonError):
         self.row = row
 
     def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"type": "validation_error", "message": self.message}
+        body: dict[str, Any] = {
+            "type": "validation_error",
+            "message": clip(self.message, MESSAGE_CHARS),
+        }
         if self.field is not None:
-            body["field"] = self.field
+            body["field"] = clip(self.field, ECHO_CHARS)
         if self.row is not None:
             body["row"] = self.row
         return {"error": body}
@@ -38,6 +42,12 @@ class RequestError(LeptonError):
 
 class PayloadTooLarge(RequestError):
     http_status = 413
+
+
+class UnsupportedMediaType(RequestError):
+    """The body's ``Content-Type`` is not one this endpoint reads."""
+
+    http_status = 415
 
 
 @dataclass
@@ -105,7 +115,7 @@ class InputValidator:
         if kind == "numeric":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise RequestError(
-                    f"column {column.name!r} expects a number, got {value!r}",
+                    f"column {column.name!r} expects a number, got {echo(value)}",
                     field=column.name,
                     row=row,
                 )
@@ -117,7 +127,7 @@ class InputValidator:
             if text in _TRUE or text in _FALSE:
                 return text in _TRUE
             raise RequestError(
-                f"column {column.name!r} expects true/false, got {value!r}",
+                f"column {column.name!r} expects true/false, got {echo(value)}",
                 field=column.name,
                 row=row,
             )
@@ -126,7 +136,7 @@ class InputValidator:
         if kind == "datetime":
             if not isinstance(value, str):
                 raise RequestError(
-                    f"column {column.name!r} expects an ISO-8601 date/time string, got {value!r}",
+                    f"column {column.name!r} expects an ISO-8601 date/time string, got {echo(value)}",
                     field=column.name,
                     row=row,
                 )
@@ -144,9 +154,9 @@ class InputValidator:
             and text not in column.categories
         ):
             known = sorted(column.categories)
-            shown = ", ".join(map(repr, known[:8])) + (" …" if len(known) > 8 else "")
+            shown = ", ".join(map(echo, known[:8])) + (" …" if len(known) > 8 else "")
             raise RequestError(
-                f"unknown category {text!r} for column {column.name!r} (known: {shown})",
+                f"unknown category {echo(text)} for column {column.name!r} (known: {shown})",
                 field=column.name,
                 row=row,
             )

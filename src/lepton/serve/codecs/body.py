@@ -12,14 +12,26 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
-from lepton.serve.validation import PayloadTooLarge, RequestError
+from lepton.serve.echo import echo
+from lepton.serve.validation import PayloadTooLarge, RequestError, UnsupportedMediaType
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
+JSON = ("application/json",)
 
 
 def media_type(request: Request) -> str:
     """The request's content type without parameters (JSON when none is given)."""
     return request.headers.get("content-type", "application/json").split(";")[0].strip()
+
+
+def require_media_type(request: Request, accepted: tuple[str, ...], wanted: str) -> str:
+    """The request's media type, or a 415 saying what this endpoint reads (``wanted``)."""
+    kind = media_type(request)
+    if kind.lower() not in accepted:
+        raise UnsupportedMediaType(
+            f"this endpoint takes {wanted}, not {echo(kind)}", field="content-type"
+        )
+    return kind.lower()
 
 
 def refuse_declared_oversize(request: Request, limit: int) -> None:

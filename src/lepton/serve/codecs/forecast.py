@@ -20,13 +20,15 @@ from starlette.requests import Request
 from lepton.runtime.manifest import PackageManifest
 from lepton.serve.codecs.base import Codec, Records, WrongEndpoint
 from lepton.serve.codecs.body import (
+    JSON,
     MAX_BODY_BYTES,
-    media_type,
     parse_json,
     read_body,
     refuse_declared_oversize,
+    require_media_type,
 )
 from lepton.serve.codecs.openapi import json_object
+from lepton.serve.echo import clip, echo
 from lepton.serve.validation import PayloadTooLarge, RequestError
 from lepton.store.predictions import canonical_times
 
@@ -80,12 +82,7 @@ class ForecastCodec(Codec):
     # -- reading and checking ------------------------------------------------------------
     async def read(self, request: Request) -> list[Any]:
         refuse_declared_oversize(request, self.max_body_bytes)
-        kind = media_type(request)
-        if kind != "application/json":
-            raise RequestError(
-                f'forecasts take JSON {{"series": [...]}} or {{"history": [...]}}, not {kind}',
-                field="body",
-            )
+        require_media_type(request, JSON, 'JSON {"series": [...]} or {"history": [...]}')
         body = parse_json(await read_body(request, self.max_body_bytes))
         if not isinstance(body, dict):
             raise RequestError(
@@ -102,8 +99,8 @@ class ForecastCodec(Codec):
         unknown = [k for k in body if k not in FIELDS]
         if unknown:
             raise RequestError(
-                f"unknown field(s) {unknown}; a forecast request has {', '.join(FIELDS)}",
-                field=str(unknown[0]),
+                f"unknown field(s) {echo(unknown)}; a forecast request has {', '.join(FIELDS)}",
+                field=clip(str(unknown[0])),
             )
         horizon = self._horizon(body.get("horizon"))
         series = self._series(body.get("series"))
@@ -123,7 +120,7 @@ class ForecastCodec(Codec):
                 value = row[self.target]
                 if value is not None and not _is_number(value):
                     raise RequestError(
-                        f"{self.target} must be a number, got {value!r}",
+                        f"{self.target} must be a number, got {echo(value)}",
                         field=f"history[{i}].{self.target}",
                         row=i,
                     )
@@ -135,7 +132,9 @@ class ForecastCodec(Codec):
         if value is None:
             return self.horizon
         if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-            raise RequestError(f"horizon must be a whole number, got {value!r}", field="horizon")
+            raise RequestError(
+                f"horizon must be a whole number, got {echo(value)}", field="horizon"
+            )
         steps = int(value)
         if not 1 <= steps <= self.horizon:
             raise RequestError(
@@ -158,7 +157,7 @@ class ForecastCodec(Codec):
         for i, item in enumerate(value):
             if isinstance(item, bool) or not isinstance(item, str | int):
                 raise RequestError(
-                    f"a series id is a string, got {item!r}", field=f"series[{i}]", row=i
+                    f"a series id is a string, got {echo(item)}", field=f"series[{i}]", row=i
                 )
             out.append(str(item))
         return out

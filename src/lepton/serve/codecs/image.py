@@ -20,18 +20,21 @@ from lepton.runtime.manifest import PackageManifest
 from lepton.runtime.onnx_image import image_input
 from lepton.serve.codecs.base import Codec, Records
 from lepton.serve.codecs.body import (
+    JSON,
     MAX_BODY_BYTES,
-    media_type,
     parse_json,
     read_body,
     refuse_declared_oversize,
+    require_media_type,
 )
 from lepton.serve.codecs.openapi import json_object, multipart_file
+from lepton.serve.echo import clip
 from lepton.serve.validation import PayloadTooLarge, RequestError
 
 MAX_IMAGES = 256
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
 LOG_PREFIX = "image_"
+MULTIPART = "multipart/form-data"
 
 
 class ImageCodec(Codec):
@@ -62,15 +65,11 @@ class ImageCodec(Codec):
     async def read(self, request: Request) -> list[Any]:
         """The uploaded images as ``{"field", "data"}`` rows, or a 4xx naming the field."""
         refuse_declared_oversize(request, self.max_body_bytes)
-        kind = media_type(request)
-        if kind == "multipart/form-data":
+        kind = require_media_type(
+            request, (*JSON, MULTIPART), "multipart 'file' parts or JSON {\"images\": [base64]}"
+        )
+        if kind == MULTIPART:
             return await self._parts(request)
-        if kind != "application/json":
-            raise RequestError(
-                f"image models take multipart/form-data 'file' parts or JSON {{\"images\": [base64]}}, "
-                f"not {kind}",
-                field="body",
-            )
         parsed = parse_json(await read_body(request, self.max_body_bytes))
         images = parsed.get("images") if isinstance(parsed, dict) else None
         if not isinstance(images, list):
@@ -85,7 +84,9 @@ class ImageCodec(Codec):
             try:
                 data = base64.b64decode(text, validate=True)
             except (binascii.Error, ValueError) as exc:
-                raise RequestError(f"not valid base64: {exc}", field=field, row=i) from None
+                raise RequestError(
+                    f"not valid base64: {clip(str(exc))}", field=field, row=i
+                ) from None
             rows.append({"field": field, "data": _sized(data, field, i)})
         return rows
 

@@ -15,13 +15,15 @@ from starlette.requests import Request
 from lepton.runtime.manifest import PackageManifest
 from lepton.serve.codecs.base import Codec, Records
 from lepton.serve.codecs.body import (
+    JSON,
     MAX_BODY_BYTES,
-    media_type,
     parse_json,
     read_body,
     refuse_declared_oversize,
+    require_media_type,
 )
 from lepton.serve.codecs.openapi import json_object
+from lepton.serve.echo import clip, echo
 from lepton.serve.validation import PayloadTooLarge, RequestError
 
 MAX_RECORDS = 1000
@@ -49,14 +51,15 @@ class RecommendCodec(Codec):
 
     async def read(self, request: Request) -> list[Any]:
         refuse_declared_oversize(request, self.max_body_bytes)
-        kind = media_type(request)
-        if kind != "application/json":
-            raise RequestError(
-                f'recommendations take JSON {{"records": [{{"user": …}}]}}, not {kind}',
-                field="body",
-            )
+        require_media_type(request, JSON, 'JSON {"records": [{"user": …}]}')
         body = parse_json(await read_body(request, self.max_body_bytes))
         if isinstance(body, dict) and "records" in body:
+            others = [k for k in body if k != "records"]
+            if others:
+                raise RequestError(
+                    f"the body has 'records' and {echo(others[0])}: put every field in a record",
+                    field=clip(str(others[0])),
+                )
             rows = body["records"]
             if not isinstance(rows, list) or not rows:
                 raise RequestError('"records" must be a non-empty list', field="records")
@@ -78,8 +81,8 @@ class RecommendCodec(Codec):
             unknown = [k for k in row if k not in FIELDS]
             if unknown:
                 raise RequestError(
-                    f"unknown field(s) {unknown}; a record has user or item, and k",
-                    field=f"{where}.{unknown[0]}",
+                    f"unknown field(s) {echo(unknown)}; a record has user or item, and k",
+                    field=clip(f"{where}.{unknown[0]}"),
                     row=i,
                 )
             user, item = row.get("user"), row.get("item")
@@ -92,14 +95,16 @@ class RecommendCodec(Codec):
                     isinstance(value, bool) or not isinstance(value, str | int)
                 ):
                     raise RequestError(
-                        f"{name} is an id (string or integer), got {value!r}",
+                        f"{name} is an id (string or integer), got {echo(value)}",
                         field=f"{where}.{name}",
                         row=i,
                     )
             k = row.get("k", self.k)
             if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
                 raise RequestError(
-                    f"k must be a whole number in 1..{MAX_K}, got {k!r}", field=f"{where}.k", row=i
+                    f"k must be a whole number in 1..{MAX_K}, got {echo(k)}",
+                    field=f"{where}.k",
+                    row=i,
                 )
             out.append(
                 {

@@ -18,8 +18,16 @@ from starlette.requests import Request
 from lepton.runtime.manifest import PackageManifest
 from lepton.runtime.rules import RuleSet, basket_of
 from lepton.serve.codecs.base import Codec, Records
-from lepton.serve.codecs.body import MAX_BODY_BYTES, parse_json, read_body, refuse_declared_oversize
+from lepton.serve.codecs.body import (
+    JSON,
+    MAX_BODY_BYTES,
+    parse_json,
+    read_body,
+    refuse_declared_oversize,
+    require_media_type,
+)
 from lepton.serve.codecs.openapi import json_object
+from lepton.serve.echo import clip, echo
 from lepton.serve.validation import RequestError
 
 ITEMS = "items"
@@ -43,12 +51,18 @@ class RulesCodec(Codec):
 
     async def read(self, request: Request) -> list[Any]:
         refuse_declared_oversize(request, self.max_body_bytes)
+        require_media_type(request, JSON, 'JSON {"records": [{"items": [...]}]}')
         body = parse_json(await read_body(request, self.max_body_bytes))
         if not isinstance(body, dict):
             raise RequestError('body must be {"records": [{"items": [...]}, ...]}', field="body")
         k = body.get("k", self.top_k)
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise RequestError(f"k must be a positive integer (got {k!r})", field="k")
+            raise RequestError(f"k must be a positive integer (got {echo(k)})", field="k")
+        if "baskets" in body and "records" in body:
+            raise RequestError(
+                "the body has both 'baskets' and 'records': send the baskets one way",
+                field="baskets",
+            )
         if "baskets" in body:
             baskets = body["baskets"]
             if not isinstance(baskets, list):
@@ -74,7 +88,7 @@ class RulesCodec(Codec):
             try:
                 basket = basket_of(row[ITEMS])
             except ValueError as exc:
-                raise RequestError(f"record {n}: {exc}", field=ITEMS, row=n) from exc
+                raise RequestError(f"record {n}: {clip(str(exc))}", field=ITEMS, row=n) from exc
             if not basket:
                 raise RequestError(
                     f"record {n}: the basket is empty; send at least one item", field=ITEMS, row=n

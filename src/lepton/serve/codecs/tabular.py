@@ -16,17 +16,21 @@ from starlette.requests import Request
 from lepton.runtime.manifest import PackageManifest
 from lepton.serve.codecs.base import Codec, Records
 from lepton.serve.codecs.body import (
+    JSON,
     MAX_BODY_BYTES,
-    media_type,
     parse_json,
     read_body,
     refuse_declared_oversize,
+    require_media_type,
 )
 from lepton.serve.codecs.openapi import BINARY, json_object, multipart_file
+from lepton.serve.echo import clip
 from lepton.serve.validation import InputValidator, RequestError
 
 CSV = ("text/csv", "application/csv")
 PARQUET = ("application/vnd.apache.parquet", "application/x-parquet")
+MULTIPART = ("multipart/form-data",)
+MEDIA_TYPES = JSON + CSV + PARQUET + MULTIPART
 
 
 class TabularCodec(Codec):
@@ -50,8 +54,8 @@ class TabularCodec(Codec):
 
     async def read(self, request: Request) -> list[Any]:
         refuse_declared_oversize(request, self.max_body_bytes)
-        kind = media_type(request)
-        if kind == "multipart/form-data":
+        kind = require_media_type(request, MEDIA_TYPES, "JSON, CSV, Parquet or a multipart file")
+        if kind in MULTIPART:
             form = await request.form()
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
@@ -87,6 +91,10 @@ class TabularCodec(Codec):
 
 def json_rows(body: Any) -> list[Any]:
     """``{"records": [...]}``, ``{"columns": {name: [...]}}`` or a bare list → rows."""
+    if isinstance(body, dict) and "records" in body and "columns" in body:
+        raise RequestError(
+            "the body has both 'records' and 'columns': send the rows one way", field="records"
+        )
     if isinstance(body, dict) and "records" in body:
         if not isinstance(body["records"], list):
             raise RequestError("'records' must be a list of objects", field="records")
@@ -116,6 +124,8 @@ def file_rows(data: bytes, kind: str) -> list[Any]:
             else pd.read_csv(io.BytesIO(data))
         )
     except Exception as exc:
-        raise RequestError(f"could not read the uploaded {kind}: {exc}", field="file") from exc
+        raise RequestError(
+            f"could not read the uploaded {kind}: {clip(str(exc))}", field="file"
+        ) from exc
     frame = frame.astype(object).where(frame.notna(), None)
     return list(frame.to_dict(orient="records"))

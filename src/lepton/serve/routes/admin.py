@@ -1,5 +1,8 @@
 """Deployment management over HTTP: list, create or update, promote, roll back.
 
+Every route checks the admin key before it reads a body. Listing needs admin too: the
+list reveals every deployment's routes, versions and shadows.
+
 Why every change goes through ``lepton.serve.deployments`` and then ``refresh``: the
 store is the one source of truth (the CLI writes the same rows), and refreshing right
 away means the answer already describes what this server is serving.
@@ -10,12 +13,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field
 
 from lepton.serve import deployments as deploy_ops
-from lepton.serve.auth import ADMIN, PREDICT
+from lepton.serve.auth import ADMIN
 from lepton.serve.context import Context
+from lepton.serve.routes import statuses
+from lepton.serve.routes.bodies import json_request_body, read_model, read_optional_model
 from lepton.serve.runtime import LiveDeployment
 
 router = APIRouter(tags=["deployments"])
@@ -33,21 +38,26 @@ class PromoteBody(BaseModel):
     version: int | None = Field(None, description="version to promote (default: the canary)")
 
 
-@router.get("/v1/deployments")
+@router.get("/v1/deployments", responses=statuses.errors(statuses.LIST))
 async def list_deployments(
     context: Context, authorization: str | None = Header(None)
 ) -> dict[str, Any]:
-    """Every active deployment with its routes, shadows and loaded variants."""
-    context.keys.require(authorization, PREDICT)
+    """Every active deployment with its routes, shadows and loaded variants (admin)."""
+    context.keys.require(authorization, ADMIN)
     return {"deployments": [_describe(live) for live in context.state.deployments.values()]}
 
 
-@router.put("/v1/deployments/{name}")
+@router.put(
+    "/v1/deployments/{name}",
+    responses=statuses.errors(statuses.CHANGE),
+    openapi_extra={"requestBody": json_request_body(DeployBody)},
+)
 async def put_deployment(
-    name: str, body: DeployBody, context: Context, authorization: str | None = Header(None)
+    name: str, request: Request, context: Context, authorization: str | None = Header(None)
 ) -> dict[str, Any]:
     """Create or update a deployment (admin)."""
     context.keys.require(authorization, ADMIN)
+    body = await read_model(request, DeployBody)
     spec = await asyncio.to_thread(
         deploy_ops.deploy,
         context.project,
@@ -62,22 +72,24 @@ async def put_deployment(
     return _describe_spec(spec)
 
 
-@router.post("/v1/deployments/{name}/promote")
+@router.post(
+    "/v1/deployments/{name}/promote",
+    responses=statuses.errors(statuses.CHANGE),
+    openapi_extra={"requestBody": json_request_body(PromoteBody, required=False)},
+)
 async def promote(
-    name: str,
-    context: Context,
-    body: PromoteBody | None = None,
-    authorization: str | None = Header(None),
+    name: str, request: Request, context: Context, authorization: str | None = Header(None)
 ) -> dict[str, Any]:
     """Send all traffic to the canary (admin); in-flight requests finish on the old one."""
     context.keys.require(authorization, ADMIN)
+    body = await read_optional_model(request, PromoteBody)
     version = body.version if body else None
     spec = await asyncio.to_thread(deploy_ops.promote, context.project, name, version)
     await context.state.refresh()
     return _describe_spec(spec)
 
 
-@router.post("/v1/deployments/{name}/rollback")
+@router.post("/v1/deployments/{name}/rollback", responses=statuses.errors(statuses.ROLLBACK))
 async def rollback(
     name: str, context: Context, authorization: str | None = Header(None)
 ) -> dict[str, Any]:

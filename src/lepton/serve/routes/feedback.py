@@ -6,11 +6,13 @@ import asyncio
 from typing import Any
 
 import pandas as pd
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field
 
 from lepton.serve.auth import PREDICT
 from lepton.serve.context import Context
+from lepton.serve.routes import statuses
+from lepton.serve.routes.bodies import json_request_body, read_model
 
 router = APIRouter(tags=["predict"])
 
@@ -25,9 +27,13 @@ class FeedbackBody(BaseModel):
     feedback: list[FeedbackItem] = Field(min_length=1)
 
 
-@router.post("/v1/deployments/{name}/feedback")
+@router.post(
+    "/v1/deployments/{name}/feedback",
+    responses=statuses.errors(statuses.GROUND_TRUTH),
+    openapi_extra={"requestBody": json_request_body(FeedbackBody)},
+)
 async def feedback(
-    name: str, body: FeedbackBody, context: Context, authorization: str | None = Header(None)
+    name: str, request: Request, context: Context, authorization: str | None = Header(None)
 ) -> dict[str, Any]:
     """Attach ground truth to logged predictions by request_id (idempotent).
 
@@ -35,6 +41,7 @@ async def feedback(
     """
     context.keys.require(authorization, PREDICT)
     context.state.get(name)
+    body = await read_model(request, FeedbackBody)
     if context.predlog is not None:
         await asyncio.to_thread(context.predlog.flush)  # so ids answered a moment ago are known
     frame = pd.DataFrame([item.model_dump() for item in body.feedback])

@@ -30,6 +30,8 @@ from lepton.serve.codecs.forecast import ForecastCodec
 from lepton.serve.context import Context, ServerContext, context_of
 from lepton.serve.errors import internal_error
 from lepton.serve.responses import ORJSONResponse
+from lepton.serve.routes import statuses
+from lepton.serve.routes.bodies import json_request_body, read_model
 from lepton.serve.routes.predict import REQUEST_TIMEOUT_S, _failed, _request_id, append_answer
 from lepton.serve.runtime import VersionWorker
 
@@ -38,6 +40,7 @@ router = APIRouter(tags=["forecast"])
 
 @router.post(
     "/v1/deployments/{name}/forecast",
+    responses=statuses.errors(statuses.PREDICT),
     openapi_extra={"requestBody": openapi_request_body("forecast")},
 )
 async def forecast(name: str, request: Request) -> Response:
@@ -177,9 +180,13 @@ class ActualsBody(BaseModel):
     actuals: list[Actual] = Field(min_length=1)
 
 
-@router.post("/v1/deployments/{name}/actuals")
+@router.post(
+    "/v1/deployments/{name}/actuals",
+    responses=statuses.errors(statuses.GROUND_TRUTH),
+    openapi_extra={"requestBody": json_request_body(ActualsBody)},
+)
 async def actuals(
-    name: str, body: ActualsBody, context: Context, authorization: str | None = Header(None)
+    name: str, request: Request, context: Context, authorization: str | None = Header(None)
 ) -> dict[str, Any]:
     """Observed values by (series, time): they label every logged forecast of that instant.
 
@@ -193,6 +200,7 @@ async def actuals(
             f"/v1/deployments/{name}/feedback",
             field="actuals",
         )
+    body = await read_model(request, ActualsBody)
     if context.predlog is not None:
         await asyncio.to_thread(context.predlog.flush)  # forecasts answered a moment ago
     frame = pd.DataFrame([item.model_dump() for item in body.actuals])

@@ -28,6 +28,7 @@ from lepton.serve.context import ServerContext, context_of
 from lepton.serve.errors import count_error, internal_error
 from lepton.serve.predlog import LoggedRequest
 from lepton.serve.responses import ORJSONResponse
+from lepton.serve.routes import statuses
 from lepton.serve.runtime import LiveDeployment, ServingState, VersionWorker
 
 REQUEST_TIMEOUT_S = 30.0
@@ -38,6 +39,7 @@ router = APIRouter(tags=["predict"])
 
 @router.post(
     "/v1/deployments/{name}/predict",
+    responses=statuses.errors(statuses.PREDICT),
     openapi_extra={"requestBody": openapi_request_body()},
 )
 async def predict(name: str, request: Request) -> Response:

@@ -29,6 +29,7 @@ from lepton.serve.codecs.recommend import RecommendCodec
 from lepton.serve.context import ServerContext, context_of
 from lepton.serve.errors import internal_error
 from lepton.serve.responses import ORJSONResponse
+from lepton.serve.routes import statuses
 from lepton.serve.routes.predict import REQUEST_TIMEOUT_S, _failed, _request_id, append_answer
 from lepton.serve.runtime import VersionWorker
 
@@ -37,6 +38,7 @@ router = APIRouter(tags=["recommend"])
 
 @router.post(
     "/v1/deployments/{name}/recommend",
+    responses=statuses.errors(statuses.PREDICT),
     openapi_extra={"requestBody": openapi_request_body("recommend")},
 )
 async def recommend(name: str, request: Request) -> Response:
