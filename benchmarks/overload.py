@@ -25,11 +25,10 @@ from typing import Any
 
 import httpx
 import numpy as np
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from serve import DATASETS, RESULTS, prepare, start, stop, wrk
+from serve import RESULTS, serve_adult_rows, stop, wrk
 
 console = Console()
 SWEEP = (1, 2, 4, 8, 16)
@@ -91,14 +90,7 @@ def main() -> int:
         "--also", default="64,1000", help="more overload concurrencies to report (comma list)"
     )
     args = parser.parse_args()
-    (RESULTS / "tmp").mkdir(parents=True, exist_ok=True)
-    package, key, _ = prepare(args.time_limit)
-    rows = pd.read_parquet(DATASETS / "adult.test.parquet").drop(columns="income")
-    body = json.dumps({"records": json.loads(rows.head(args.rows).to_json(orient="records"))})
-    started = start("lepton", package)
-    if isinstance(started, str):
-        raise SystemExit(started)
-    proc, url, path = started
+    proc, url, path, key, body = serve_adult_rows(args.time_limit, args.rows)
     results: dict[str, Any] = {"rows_per_request": args.rows, "body_bytes": len(body)}
     try:
         wrk(url + path, body, key, 2, 3)  # warm-up

@@ -155,6 +155,22 @@ def start(name: str, package: Path) -> tuple[subprocess.Popen[bytes], str, str] 
     return "server not healthy within 120 s"
 
 
+def serve_adult_rows(
+    time_limit: float, rows: int
+) -> tuple[subprocess.Popen[bytes], str, str, str, str]:
+    """`lepton serve` of the adult model (trained once): (process, url, predict path, key,
+    a JSON body of the first ``rows`` test rows)."""
+    (RESULTS / "tmp").mkdir(parents=True, exist_ok=True)
+    package, key, _ = prepare(time_limit)
+    table = pd.read_parquet(DATASETS / "adult.test.parquet").drop(columns="income")
+    body = json.dumps({"records": json.loads(table.head(rows).to_json(orient="records"))})
+    started = start("lepton", package)
+    if isinstance(started, str):
+        raise SystemExit(started)
+    proc, url, path = started
+    return proc, url, path, key, body
+
+
 def stop(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     try:

@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from serve import DATASETS, RESULTS, prepare, start, stop, wrk
+from serve import RESULTS, serve_adult_rows, stop, wrk
 
 console = Console()
 
@@ -53,14 +52,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--time-limit", type=float, default=60, help="AutoML budget (once)")
     args = parser.parse_args()
-    (RESULTS / "tmp").mkdir(parents=True, exist_ok=True)
-    package, key, _ = prepare(args.time_limit)
-    rows = pd.read_parquet(DATASETS / "adult.test.parquet").drop(columns="income")
-    body = json.dumps({"records": json.loads(rows.head(args.rows).to_json(orient="records"))})
-    started = start("lepton", package)
-    if isinstance(started, str):
-        raise SystemExit(started)
-    proc, url, path = started
+    proc, url, path, key, body = serve_adult_rows(args.time_limit, args.rows)
     slices: list[dict[str, Any]] = []
     try:
         wrk(url + path, body, key, 4, 5)  # warm-up

@@ -22,28 +22,17 @@ ROW = {"x2": -0.2, "color": "red"}
 JSON = "application/json"
 
 
-def _gated_server(served: ServedProject, gate: Path, *, wait_ms: int) -> Server:
-    """A server that admits two prediction requests at once, and one per API key."""
+@pytest.fixture
+def gated(
+    request: pytest.FixtureRequest, served: ServedProject, tmp_path: Path
+) -> Iterator[tuple[Server, Path]]:
+    """A server that admits two prediction requests at once and one per API key; a
+    request over that waits ``request.param`` ms for a slot (default: none, 429 at once)."""
+    gate = tmp_path / "open"
+    wait_ms = getattr(request, "param", 0)
     env = {**served.env, "LEPTON_TEST_GATE": str(gate)}
     limits = ("--max-in-flight", "2", "--key-concurrency", "1")
-    return start_server(env, extra=(*limits, "--admission-wait-ms", str(wait_ms)))
-
-
-@pytest.fixture
-def gated(served: ServedProject, tmp_path: Path) -> Iterator[tuple[Server, Path]]:
-    """Refuses at once (no waiting room)."""
-    gate = tmp_path / "open"
-    server = _gated_server(served, gate, wait_ms=0)
-    yield server, gate
-    gate.touch()
-    server.stop()
-
-
-@pytest.fixture
-def patient(served: ServedProject, tmp_path: Path) -> Iterator[tuple[Server, Path]]:
-    """Lets a request over the limits wait a minute for a slot."""
-    gate = tmp_path / "open"
-    server = _gated_server(served, gate, wait_ms=60_000)
+    server = start_server(env, extra=(*limits, "--admission-wait-ms", str(wait_ms)))
     yield server, gate
     gate.touch()
     server.stop()
@@ -61,6 +50,15 @@ def _in_flight(client: httpx.Client) -> float:
 
 
 Post = Callable[..., httpx.Response]
+
+
+def _served(post: Post) -> float:
+    """Wait until the server has loaded the deployment; a deadline for the test's waits."""
+    deadline = time.monotonic() + 60
+    while post("predict", 0.1).status_code != 200:
+        assert time.monotonic() < deadline, "the server never loaded the deployment"
+        time.sleep(0.1)
+    return deadline
 
 
 def _clients(
@@ -94,11 +92,8 @@ def test_requests_over_the_limits_get_429_before_their_body_is_read(
     server, gate = gated
     name = deploy("faulty")
     post, hold, answers = _clients(served, server, name)
-    deadline = time.monotonic() + 60
+    deadline = _served(post)
     with server.client(served.keys["metrics"]) as metrics:
-        while post("predict", 0.1).status_code != 200:
-            assert time.monotonic() < deadline, "the server never loaded the deployment"
-            time.sleep(0.1)
         holders = [hold("predict")]
         while _in_flight(metrics) < 1:
             assert time.monotonic() < deadline, "the held request never arrived"
@@ -131,17 +126,15 @@ def test_requests_over_the_limits_get_429_before_their_body_is_read(
     assert f'lepton_errors_total{{deployment="{name}",status="429"}} 2.0' in text
 
 
+@pytest.mark.parametrize("gated", [60_000], indirect=True)
 def test_a_request_over_the_limits_waits_unread_for_a_slot(
-    served: ServedProject, deploy: Deploy, patient: tuple[Server, Path]
+    served: ServedProject, deploy: Deploy, gated: tuple[Server, Path]
 ) -> None:
-    server, gate = patient
+    server, gate = gated
     name = deploy("faulty")
     post, hold, answers = _clients(served, server, name)
-    deadline = time.monotonic() + 60
+    deadline = _served(post)
     with server.client(served.keys["metrics"]) as metrics:
-        while post("predict", 0.1).status_code != 200:
-            assert time.monotonic() < deadline, "the server never loaded the deployment"
-            time.sleep(0.1)
         holders = [hold("predict"), hold("admin")]
         while _in_flight(metrics) < 2:
             assert time.monotonic() < deadline, "the held requests never arrived"
