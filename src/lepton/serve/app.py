@@ -51,7 +51,7 @@ def create_app(
         else None,
         feedback=project.predictions,
     )
-    gate = Admission(admission or AdmissionLimits(), metrics, context.state.queue_fill)
+    gate = Admission(admission or AdmissionLimits(), metrics, context.state.request_capacity)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

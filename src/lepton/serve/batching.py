@@ -102,10 +102,16 @@ class AdaptiveBatcher:
         self._task: asyncio.Task[None] | None = None
         self._last_arrival = 0.0
         self._gap = 1.0  # EWMA of seconds between arrivals
+        self.rows_per_request = 1.0  # EWMA: how many requests the queue holds (admission)
 
     @property
     def queue_depth(self) -> int:
         return self._queued_rows
+
+    @property
+    def request_capacity(self) -> float:
+        """How many requests of the usual size the queue holds."""
+        return self.max_queue / max(self.rows_per_request, 1.0)
 
     def start(self) -> None:
         if self._task is None:
@@ -120,6 +126,7 @@ class AdaptiveBatcher:
                 f"deployment queue is full ({self._queued_rows} rows waiting); retry shortly"
             )
         now = time.perf_counter()
+        self.rows_per_request += 0.1 * (len(records) - self.rows_per_request)
         if self._last_arrival:
             self._gap = 0.8 * self._gap + 0.2 * (now - self._last_arrival)
         self._last_arrival = now

@@ -16,6 +16,7 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from math import inf
 from typing import Any
 
 from lepton.errors import LeptonError, NotFoundError
@@ -73,12 +74,9 @@ class LiveDeployment:
         return [self.workers[v] for v in self.spec.shadows if v in self.workers]
 
     @property
-    def queue_fill(self) -> float:
-        """How full the fullest version's queue is (0..1): what admission control checks."""
-        return max(
-            (w.batcher.queue_depth / w.batcher.max_queue for w in self.workers.values()),
-            default=0.0,
-        )
+    def request_capacity(self) -> float:
+        """Requests of the usual size the smallest version queue holds (admission control)."""
+        return min((w.batcher.request_capacity for w in self.workers.values()), default=inf)
 
     @property
     def codec(self) -> Codec:
@@ -126,10 +124,11 @@ class ServingState:
             raise NotFoundError(f"no deployment named {name!r} (see GET /v1/deployments)")
         return live
 
-    def queue_fill(self, name: str) -> float:
-        """``LiveDeployment.queue_fill`` of ``name``; 0 for a name not served (404 later)."""
+    def request_capacity(self, name: str) -> float:
+        """``LiveDeployment.request_capacity`` of ``name``; no limit for a name not served
+        (it is answered 404 later)."""
         live = self.deployments.get(name)
-        return live.queue_fill if live is not None else 0.0
+        return live.request_capacity if live is not None else inf
 
     async def _poll_loop(self) -> None:
         while True:
