@@ -87,8 +87,9 @@ def prepare(src: Path, home: Path, time_limit: float) -> str:
     )
     lepton(src, home, "optimize", "adult", "--max-metric-drop", "0.01")
     lepton(src, home, "deploy", "adult", "--name", "adult")
-    out = lepton(src, home, "keys", "create", "bench", "--scope", "predict")
-    return out.splitlines()[0].rsplit(": ", 1)[1].strip()  # "key 1 (predict): <token>"
+    # admin: the benchmark lists deployments, which needs an admin key
+    out = lepton(src, home, "keys", "create", "bench", "--scope", "admin")
+    return out.splitlines()[0].rsplit(": ", 1)[1].strip()  # "key 1 (admin): <token>"
 
 
 def free_port() -> int:

@@ -102,6 +102,8 @@ def run_example(
     lepton(env, "deploy", "adult", "--name", "adult", "--unknown-categories", "allow")
     created = lepton(env, "keys", "create", "example", "--scope", "predict", echo=False)
     key = created.split(": ", 1)[1].split()[0]
+    created = lepton(env, "keys", "create", "operator", "--scope", "admin", echo=False)
+    admin_key = created.split(": ", 1)[1].split()[0]  # listing deployments needs admin
 
     server, url = start_server(env)
     try:
@@ -126,7 +128,7 @@ def run_example(
         lepton(env, "deployments")
         time.sleep(1.5)  # the server picks the canary up within its poll interval
         versions = httpx.get(
-            f"{url}/v1/deployments", headers={"Authorization": f"Bearer {key}"}, timeout=10
+            f"{url}/v1/deployments", headers={"Authorization": f"Bearer {admin_key}"}, timeout=10
         ).json()["deployments"][0]
     finally:
         server.terminate()
