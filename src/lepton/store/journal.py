@@ -140,20 +140,21 @@ def convert(predictions_root: Path, segments: list[Path], *, skip_written: bool 
         groups: dict[str, list[LoggedRequest]] = defaultdict(list)
         for item in requests:
             groups[item.deployment].append(item)
-        tag = f"{writer}-{seq:08d}"
         if skip_written:
             groups = {
                 d: g
                 for d, g in groups.items()
                 if _written_through(predictions_root / d, writer) < seq
             }
-            errors = [
-                e
-                for e in errors
-                if _written_through(predictions_root.parent / "errors" / e[0], writer) < seq
-            ]
-        with _collector_paused():
-            written += write_groups(predictions_root, dict(groups), errors, tag=tag)
+            # one scan per deployment, not per event
+            pending = {
+                d
+                for d in {e[0] for e in errors}
+                if _written_through(predictions_root.parent / "errors" / d, writer) < seq
+            }
+            errors = [e for e in errors if e[0] in pending]
+        with _collector_paused():  # the part tag is the segment's name: writer-seq
+            written += write_groups(predictions_root, dict(groups), errors, tag=segment.stem)
         segment.unlink()
     return written
 
