@@ -19,6 +19,7 @@ from lepton.cli.monitor import alerts_app, feedback_command, monitor_command, re
 from lepton.cli.optimize import optimize_command
 from lepton.cli.project import config_command, init_command
 from lepton.cli.serve import deploy_command, deployments_app, keys_app, serve_command
+from lepton.cli.ui import ui_command
 from lepton.errors import LeptonError
 
 app = typer.Typer(
@@ -45,6 +46,7 @@ app.command("feedback")(feedback_command)
 app.command("retrain")(retrain_command)
 app.add_typer(alerts_app, name="alerts")
 app.command("gc")(gc_command)
+app.command("ui")(ui_command)
 
 
 def main() -> None:
