@@ -36,7 +36,9 @@ class Dashboard:
         if htmx:
             headers["HX-Request"] = "true"
         return self.client.post(
-            path, data={**(data or {}), "csrf_token": self.csrf}, headers=headers,
+            path,
+            data={**(data or {}), "csrf_token": self.csrf},
+            headers=headers,
             follow_redirects=False,
         )
 

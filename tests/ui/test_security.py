@@ -8,7 +8,15 @@ from lepton.store.project import Project
 from lepton.ui import create_standalone_app
 from tests.ui.dashboard import BASE_URL, Dashboard, login
 
-PAGES = ("/ui/", "/ui/datasets", "/ui/runs", "/ui/models", "/ui/deployments", "/ui/alerts", "/ui/keys")
+PAGES = (
+    "/ui/",
+    "/ui/datasets",
+    "/ui/runs",
+    "/ui/models",
+    "/ui/deployments",
+    "/ui/alerts",
+    "/ui/keys",
+)
 
 
 def test_pages_redirect_to_login_without_a_session(project: Project) -> None:
@@ -43,7 +51,9 @@ def test_login_form_needs_its_own_token(project: Project) -> None:
     key, _ = project.metadata.create_api_key("a", scopes=["admin"])
     client = TestClient(create_standalone_app(project), base_url=BASE_URL)
     client.get("/ui/login")
-    response = client.post("/ui/login", data={"key": key, "login_token": "forged"}, follow_redirects=False)
+    response = client.post(
+        "/ui/login", data={"key": key, "login_token": "forged"}, follow_redirects=False
+    )
     assert response.status_code == 403
 
 
@@ -55,7 +65,9 @@ def test_session_cookie_is_httponly_samesite_and_expires(project: Project) -> No
     response = client.post(
         "/ui/login", data={"key": key, "login_token": token or ""}, follow_redirects=False
     )
-    cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("lepton_session="))
+    cookie = next(
+        c for c in response.headers.get_list("set-cookie") if c.startswith("lepton_session=")
+    )
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Max-Age=" in cookie
     assert page.status_code == 200
 
@@ -103,7 +115,11 @@ def test_login_never_redirects_off_the_dashboard(project: Project) -> None:
         client.get("/ui/login")
         response = client.post(
             "/ui/login",
-            data={"key": key, "login_token": client.cookies.get("lepton_login") or "", "next": target},
+            data={
+                "key": key,
+                "login_token": client.cookies.get("lepton_login") or "",
+                "next": target,
+            },
             follow_redirects=False,
         )
         assert response.headers["location"] == "/ui/", target
