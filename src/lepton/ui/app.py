@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import import_module
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
@@ -36,8 +37,8 @@ PAGES = (
 )
 
 
-def _page_modules() -> list[object]:
-    modules = []
+def _page_modules() -> list[ModuleType]:
+    modules: list[ModuleType] = []
     for name in PAGES:
         try:
             modules.append(import_module(f"lepton.ui.pages.{name}"))
@@ -57,7 +58,7 @@ def create_ui_app(project: Project, *, server_metrics: ServerMetrics | None = No
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in _page_modules():
-        app.include_router(module.router)  # type: ignore[attr-defined]
+        app.include_router(module.router)
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)
@@ -87,7 +88,9 @@ def _error_page(request: Request, status: int, message: str) -> Response:
             status_code=status,
             headers={"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"},
         )
-    return ui.templates.render(request, "error.html", status_code=status, status=status, message=message)
+    return ui.templates.render(
+        request, "error.html", status_code=status, status=status, message=message
+    )
 
 
 def create_standalone_app(project: Project) -> FastAPI:

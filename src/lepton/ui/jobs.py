@@ -96,8 +96,10 @@ class Jobs:
                 )
                 job.result = decision.to_json()
                 job.status = "done"
-            except Exception as exc:  # noqa: BLE001 - shown on the page, not lost
-                job.error = str(exc) if isinstance(exc, LeptonError) else f"{type(exc).__name__}: {exc}"
+            except Exception as exc:  # shown on the page, not lost
+                job.error = (
+                    str(exc) if isinstance(exc, LeptonError) else f"{type(exc).__name__}: {exc}"
+                )
                 job.status = "failed"
             finally:
                 job.finished = time.time()

@@ -57,7 +57,9 @@ def _same_origin(request: Request) -> bool:
     return urlsplit(source).netloc == request.headers.get("host", "")
 
 
-async def _action_session(request: Request, session: Annotated[Session, Depends(_session)]) -> Session:
+async def _action_session(
+    request: Request, session: Annotated[Session, Depends(_session)]
+) -> Session:
     presented = request.headers.get("x-csrf-token")
     if presented is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -85,9 +87,9 @@ def login_redirect(request: Request) -> Response:
 
 def safe_next(prefix: str, value: str | None) -> str:
     """A post-login destination inside the dashboard only (no open redirect)."""
-    if value and value.startswith(prefix + "/") and not value.startswith("//"):
-        if "\\" not in value and "://" not in value:
-            return value
+    inside = bool(value) and str(value).startswith(prefix + "/")
+    if inside and value and not value.startswith("//") and "\\" not in value and "://" not in value:
+        return value
     return prefix + "/"
 
 

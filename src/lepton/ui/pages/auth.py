@@ -59,9 +59,7 @@ def login(
 ) -> Response:
     cookie = request.cookies.get(LOGIN_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie, login_token):
-        return _login_form(
-            request, ui, error="the login form expired; try again", status_code=403
-        )
+        return _login_form(request, ui, error="the login form expired; try again", status_code=403)
     record = ui.project.metadata.verify_api_key(key.strip()) if key.strip() else None
     if record is None:
         return _login_form(request, ui, error="invalid or revoked API key", status_code=401)
