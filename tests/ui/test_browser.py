@@ -10,6 +10,7 @@ screenshots into the test artifacts (``tests/ui/browser.py``).
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -185,13 +186,27 @@ def test_promote_then_rollback_from_the_browser(page: Page, site: Site) -> None:
     expect(page.locator("#flash")).to_contain_text("roll")
     spec = get_spec(site.project, name)
     assert spec.primary == 1
-    # and through the HTTP API, as a client of the server sees it
+    # and through the HTTP API: the server picks the change up on its next poll (0.3 s)
+    assert served_routes(site, name) == [1]
+
+
+def served_routes(site: Site, name: str, within_s: float = 10.0) -> list[int]:
+    """The versions ``GET /v1/deployments`` routes ``name`` to, once the server has
+    picked up the rollback (or whatever it serves when ``within_s`` runs out)."""
+    deadline = time.monotonic() + within_s
+    versions: list[int] = []
     with httpx.Client(base_url=site.server.url, timeout=30) as client:
-        answer = client.get(
-            f"/v1/deployments/{name}", headers={"Authorization": f"Bearer {site.admin_key}"}
-        )
-    assert answer.status_code == 200, answer.text
-    assert "1" in str(answer.json())
+        while time.monotonic() < deadline:
+            answer = client.get(
+                "/v1/deployments", headers={"Authorization": f"Bearer {site.admin_key}"}
+            )
+            assert answer.status_code == 200, answer.text
+            listed = {d["name"]: d for d in answer.json()["deployments"]}
+            versions = [r["version"] for r in listed.get(name, {}).get("routes", [])]
+            if versions == [1]:
+                break
+            time.sleep(0.2)
+    return versions
 
 
 def test_hostile_names_render_as_text(page: Page, site: Site) -> None:

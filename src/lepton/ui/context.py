@@ -37,7 +37,9 @@ class UiContext:
         """Whether the admin key behind a session is still valid (cached a few seconds)."""
         with self._lock:
             checked, active = self._active_keys
-            if time.monotonic() - checked > KEY_CHECK_TTL_S:
+            # a key not in the cached set is looked up at once (a key made a moment ago
+            # logs in straight away); a revoked one drops out within the cache lifetime
+            if key_id not in active or time.monotonic() - checked > KEY_CHECK_TTL_S:
                 active = frozenset(
                     k.id
                     for k in self.project.metadata.list_api_keys()

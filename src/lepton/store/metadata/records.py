@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+MAX_PAGE_LIMIT = 500  # one page never loads more rows than a dashboard table shows at once
 
 
 @dataclass(frozen=True)
@@ -133,3 +137,34 @@ class AlertRecord:
     details: dict[str, Any]
     delivered: bool
     fired_at: datetime
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One window of a longer listing, with the total the window was cut from.
+
+    Pages are cut by the database (``OFFSET``/``LIMIT`` plus one ``COUNT``), so a listing of
+    10,000 rows costs one page of rows, not all of them; ``total`` lets a pager say where
+    it is without loading the rest.
+    """
+
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + len(self.items) < self.total
+
+    @property
+    def has_previous(self) -> bool:
+        return self.offset > 0
+
+
+def page_window(offset: int, limit: int) -> tuple[int, int]:
+    """``(offset, limit)`` made safe: no negative offset, 1 ≤ limit ≤ ``MAX_PAGE_LIMIT``.
+
+    Values come from query strings; clamping here keeps a typo from loading the table.
+    """
+    return max(int(offset), 0), min(max(int(limit), 1), MAX_PAGE_LIMIT)

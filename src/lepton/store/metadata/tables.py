@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -100,6 +101,10 @@ class DatasetVersion(Base):
 
 class Run(Base):
     __tablename__ = "runs"
+    __table_args__ = (  # migration 0004: filtered runs pages, newest first
+        Index("ix_runs_status_started_at", "status", "started_at"),
+        Index("ix_runs_kind_started_at", "kind", "started_at"),
+    )
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
     name: Mapped[str | None] = mapped_column(String(128), nullable=True)
@@ -187,6 +192,9 @@ class ModelAlias(Base):
 
 class AliasEvent(Base):
     __tablename__ = "alias_events"
+    __table_args__ = (  # migration 0004: a model's alias history, newest first
+        Index("ix_alias_events_model_id_created_at", "model_id", "created_at"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), index=True)
     alias: Mapped[str] = mapped_column(String(64))
@@ -267,7 +275,9 @@ class Alert(Base):
     threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     delivered: Mapped[bool] = mapped_column(Boolean)
-    fired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    fired_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )  # migration 0004: the alerts page, newest first
 
     def to_record(self) -> AlertRecord:
         return AlertRecord(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lepton.store.metadata.records import AlertRecord
+from lepton.store.metadata.records import AlertRecord, Page, page_window
 from lepton.store.metadata.tables import Alert
 from lepton.store.metadata.transactions import Repository
 
@@ -50,5 +50,29 @@ class AlertRepository(Repository):
             if deployment is not None:
                 query = query.where(Alert.deployment == deployment)
             return [r.to_record() for r in session.scalars(query)]
+
+        return self._tx.read(work)
+
+    def page(
+        self, *, offset: int = 0, limit: int = 50, deployment: str | None = None
+    ) -> Page[AlertRecord]:
+        """One page of alerts (of ``deployment``, when given), newest first.
+
+        Ordered by ``fired_at`` (indexed) then id, so alerts fired in the same instant keep
+        a stable order across pages.
+        """
+        offset, limit = page_window(offset, limit)
+
+        def work(session: Session) -> Page[AlertRecord]:
+            where = [] if deployment is None else [Alert.deployment == deployment]
+            rows = session.scalars(
+                select(Alert)
+                .where(*where)
+                .order_by(Alert.fired_at.desc(), Alert.id.desc())
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            total = session.scalar(select(func.count()).select_from(Alert).where(*where))
+            return Page([r.to_record() for r in rows], int(total or 0), offset, limit)
 
         return self._tx.read(work)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lepton.errors import ConflictError, NotFoundError
 from lepton.names import validate_name
-from lepton.store.metadata.records import AliasEventRecord
+from lepton.store.metadata.records import AliasEventRecord, Page, page_window
 from lepton.store.metadata.repositories.models import model_row, version_row
 from lepton.store.metadata.tables import AliasEvent, ModelAlias, RegisteredModel
 from lepton.store.metadata.transactions import Repository
@@ -77,6 +77,33 @@ class AliasRepository(Repository):
                 query = query.where(AliasEvent.alias == alias)
             rows = session.scalars(query.order_by(AliasEvent.id)).all()
             return [r.to_record(name) for r in rows]
+
+        return self._tx.read(work)
+
+    def history_page(
+        self, name: str, *, offset: int = 0, limit: int = 50
+    ) -> Page[AliasEventRecord]:
+        """One page of a model's alias moves, newest first (the latest promotion leads).
+
+        Served by the (model_id, created_at) index; id breaks ties between moves made in
+        the same instant, newest first too.
+        """
+        validate_name(name, kind="model name")
+        offset, limit = page_window(offset, limit)
+
+        def work(session: Session) -> Page[AliasEventRecord]:
+            model = model_row(session, name)
+            rows = session.scalars(
+                select(AliasEvent)
+                .where(AliasEvent.model_id == model.id)
+                .order_by(AliasEvent.created_at.desc(), AliasEvent.id.desc())
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            total = session.scalar(
+                select(func.count()).select_from(AliasEvent).where(AliasEvent.model_id == model.id)
+            )
+            return Page([r.to_record(name) for r in rows], int(total or 0), offset, limit)
 
         return self._tx.read(work)
 

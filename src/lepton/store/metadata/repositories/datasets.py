@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from lepton.errors import NotFoundError
 from lepton.names import validate_name
-from lepton.store.metadata.records import DatasetSummary, DatasetVersionRecord
+from lepton.store.metadata.records import DatasetSummary, DatasetVersionRecord, Page, page_window
+from lepton.store.metadata.repositories.runs import substring_pattern
 from lepton.store.metadata.tables import Dataset, DatasetVersion, as_utc
 from lepton.store.metadata.transactions import Repository, next_version
 
@@ -157,5 +158,68 @@ class DatasetRepository(Repository):
             if not rows:
                 raise NotFoundError(f"no dataset named {name!r}")
             return [r.to_record(name) for r in rows]
+
+        return self._tx.read(work)
+
+    def summaries_page(
+        self, *, offset: int = 0, limit: int = 50, search: str | None = None
+    ) -> Page[DatasetSummary]:
+        """``summaries()`` one page at a time: datasets cut in SQL, by name.
+
+        ``search`` is a case-insensitive substring of the dataset name. The version stats
+        are computed for the page's datasets only, so the cost follows the page size.
+        """
+        offset, limit = page_window(offset, limit)
+
+        def work(session: Session) -> Page[DatasetSummary]:
+            has_version = (
+                select(DatasetVersion.id).where(DatasetVersion.dataset_id == Dataset.id).exists()
+            )
+            where: list[ColumnElement[bool]] = [has_version]
+            if search:
+                where.append(Dataset.name.ilike(substring_pattern(search), escape="\\"))
+            named = session.execute(
+                select(Dataset.id, Dataset.name)
+                .where(*where)
+                .order_by(Dataset.name)
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            total = session.scalar(select(func.count()).select_from(Dataset).where(*where))
+            ids = [dataset_id for dataset_id, _ in named]
+            by_id: dict[int, tuple[int, DatasetVersion]] = {}
+            if ids:
+                counts = (
+                    select(
+                        DatasetVersion.dataset_id,
+                        func.max(DatasetVersion.version).label("latest"),
+                        func.count().label("n"),
+                    )
+                    .where(DatasetVersion.dataset_id.in_(ids))
+                    .group_by(DatasetVersion.dataset_id)
+                    .subquery()
+                )
+                for n, row in session.execute(
+                    select(counts.c.n, DatasetVersion).join(
+                        counts,
+                        (DatasetVersion.dataset_id == counts.c.dataset_id)
+                        & (DatasetVersion.version == counts.c.latest),
+                    )
+                ).all():
+                    by_id[row.dataset_id] = (n, row)
+            items = [
+                DatasetSummary(
+                    name=name,
+                    latest_version=by_id[i][1].version,
+                    n_versions=by_id[i][0],
+                    n_rows=by_id[i][1].n_rows,
+                    n_cols=by_id[i][1].n_cols,
+                    target=by_id[i][1].target,
+                    updated_at=as_utc(by_id[i][1].created_at),
+                )
+                for i, name in named
+                if i in by_id
+            ]
+            return Page(items, int(total or 0), offset, limit)
 
         return self._tx.read(work)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from lepton.errors import NotFoundError
 from lepton.names import validate_name
-from lepton.store.metadata.records import ModelSummary, ModelVersionRecord
+from lepton.store.metadata.records import ModelSummary, ModelVersionRecord, Page, page_window
+from lepton.store.metadata.repositories.runs import substring_pattern
 from lepton.store.metadata.tables import ModelAlias, ModelVersion, RegisteredModel, as_utc
 from lepton.store.metadata.transactions import Repository, next_version
 
@@ -159,6 +160,99 @@ class ModelRepository(Repository):
                 .order_by(ModelVersion.version)
             ).all()
             return [r.to_record(name, aliases_at(aliases, r)) for r in rows]
+
+        return self._tx.read(work)
+
+    def summaries_page(
+        self, *, offset: int = 0, limit: int = 50, search: str | None = None
+    ) -> Page[ModelSummary]:
+        """``summaries()`` one page at a time: models cut in SQL, by name.
+
+        ``search`` is a case-insensitive substring of the model name. Four queries whatever
+        the page size (the page's models, their version stats, their aliases, the count):
+        no query per model.
+        """
+        offset, limit = page_window(offset, limit)
+
+        def work(session: Session) -> Page[ModelSummary]:
+            has_version = (
+                select(ModelVersion.id).where(ModelVersion.model_id == RegisteredModel.id).exists()
+            )
+            where: list[ColumnElement[bool]] = [has_version]
+            if search:
+                pattern = substring_pattern(search)
+                where.append(RegisteredModel.name.ilike(pattern, escape="\\"))
+            models = session.scalars(
+                select(RegisteredModel)
+                .where(*where)
+                .order_by(RegisteredModel.name)
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            total = session.scalar(select(func.count()).select_from(RegisteredModel).where(*where))
+            ids = [m.id for m in models]
+            stats: dict[int, tuple[int, int, Any]] = {}
+            aliases: dict[int, dict[str, int]] = {i: {} for i in ids}
+            if ids:
+                for model_id, latest, n, updated in session.execute(
+                    select(
+                        ModelVersion.model_id,
+                        func.max(ModelVersion.version),
+                        func.count(),
+                        func.max(ModelVersion.created_at),
+                    )
+                    .where(ModelVersion.model_id.in_(ids))
+                    .group_by(ModelVersion.model_id)
+                ):
+                    stats[model_id] = (latest, n, updated)
+                for alias in session.scalars(
+                    select(ModelAlias).where(ModelAlias.model_id.in_(ids))
+                ):
+                    aliases[alias.model_id][alias.alias] = alias.version
+            items = [
+                ModelSummary(
+                    name=m.name,
+                    task=m.task,
+                    latest_version=stats[m.id][0],
+                    n_versions=stats[m.id][1],
+                    aliases=aliases[m.id],
+                    updated_at=as_utc(stats[m.id][2]),
+                )
+                for m in models
+                if m.id in stats  # a version deleted between the two reads
+            ]
+            return Page(items, int(total or 0), offset, limit)
+
+        return self._tx.read(work)
+
+    def versions_page(
+        self, name: str, *, offset: int = 0, limit: int = 50
+    ) -> Page[ModelVersionRecord]:
+        """One page of ``name``'s versions, newest first, each with its aliases.
+
+        Newest first because a model page leads with what was trained last; the
+        (model_id, version) unique index serves both the order and the offset.
+        """
+        validate_name(name, kind="model name")
+        offset, limit = page_window(offset, limit)
+
+        def work(session: Session) -> Page[ModelVersionRecord]:
+            model = model_row(session, name)
+            aliases = alias_map(session, model.id)
+            rows = session.scalars(
+                select(ModelVersion)
+                .where(ModelVersion.model_id == model.id)
+                .order_by(ModelVersion.version.desc())
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            total = session.scalar(
+                select(func.count())
+                .select_from(ModelVersion)
+                .where(ModelVersion.model_id == model.id)
+            )
+            items = [r.to_record(name, aliases_at(aliases, r)) for r in rows]
+            return Page(items, int(total or 0), offset, limit)
 
         return self._tx.read(work)
 

@@ -7,16 +7,19 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from lepton.errors import ConflictError, NotFoundError
+from lepton.errors import ConflictError, InvalidNameError, NotFoundError
 from lepton.store.leases import LEASE_S, gone_reason, this_host
-from lepton.store.metadata.records import RunRecord
+from lepton.store.metadata.records import Page, RunRecord, page_window
 from lepton.store.metadata.tables import Run, as_utc, as_utc_or_none
 from lepton.store.metadata.transactions import Repository
 
 RUN_STATUSES = ("running", "finished", "failed", "interrupted")
+# The columns a runs page may sort by; ``metric:<name>`` sorts by a number in ``metrics``.
+RUN_SORT_KEYS = ("started_at", "ended_at", "duration_s", "status", "kind", "name")
+METRIC_SORT_PREFIX = "metric:"
 
 
 class RunRepository(Repository):
@@ -143,6 +146,121 @@ class RunRepository(Repository):
             return [r.to_record() for r in session.scalars(query)]
 
         return self._tx.read(work)
+
+    def page(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = 50,
+        sort: str = "started_at",
+        descending: bool = True,
+        kind: str | None = None,
+        status: str | None = None,
+        search: str | None = None,
+    ) -> Page[RunRecord]:
+        """One page of runs, filtered, sorted and cut by the database (never all of them).
+
+        ``sort`` is one of ``RUN_SORT_KEYS`` or ``metric:<name>`` (a numeric value inside
+        the run's metrics; runs without it, or with a non-number, come last either way).
+        ``search`` is a case-insensitive substring of the run's name or id. Ties are broken
+        by newest start then id, so consecutive pages never repeat or skip a run.
+        """
+        offset, limit = page_window(offset, limit)
+
+        def work(session: Session) -> Page[RunRecord]:
+            column = _sort_column(session, sort)
+            where = _run_filters(kind=kind, status=status, search=search)
+            ordered = column.desc() if descending else column.asc()
+            rows = session.scalars(
+                select(Run)
+                .where(*where)
+                .order_by(ordered.nulls_last(), Run.started_at.desc(), Run.id)
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            total = session.scalar(select(func.count()).select_from(Run).where(*where))
+            return Page([r.to_record() for r in rows], int(total or 0), offset, limit)
+
+        return self._tx.read(work)
+
+    def get_many(self, ids: list[str]) -> list[RunRecord]:
+        """The runs with exactly these ids, in the order given (a compare view's columns).
+
+        One query for all of them; any id that is not stored is named in the
+        ``NotFoundError`` rather than silently dropped, so a stale link fails loudly.
+        """
+
+        def work(session: Session) -> list[RunRecord]:
+            wanted = list(dict.fromkeys(ids))
+            found = (
+                {
+                    r.id: r.to_record()
+                    for r in session.scalars(select(Run).where(Run.id.in_(wanted)))
+                }
+                if wanted
+                else {}
+            )
+            missing = [i for i in wanted if i not in found]
+            if missing:
+                raise NotFoundError(
+                    f"no run with id {', '.join(repr(i) for i in missing)}; "
+                    "`lepton runs` lists them"
+                )
+            return [found[i] for i in ids]
+
+        return self._tx.read(work)
+
+
+def _sort_column(session: Session, sort: str) -> ColumnElement[Any]:
+    """The expression ``sort`` names; an unknown key is refused, listing the allowed ones."""
+    if sort in RUN_SORT_KEYS:
+        column: ColumnElement[Any] = getattr(Run, sort)
+        return column
+    if sort.startswith(METRIC_SORT_PREFIX):
+        name = sort[len(METRIC_SORT_PREFIX) :]
+        if name and '"' not in name and "\\" not in name:
+            return _metric_number(session, name)
+    raise InvalidNameError(
+        f"cannot sort runs by {sort!r}; sort by one of "
+        + ", ".join(RUN_SORT_KEYS)
+        + f", or {METRIC_SORT_PREFIX}<metric name>",
+        field="sort",
+    )
+
+
+def _metric_number(session: Session, name: str) -> ColumnElement[Any]:
+    """``metrics[name]`` as a float when it is a JSON number, else NULL, on either backend.
+
+    A plain cast would fail on PostgreSQL (and sort text among numbers on SQLite) for a
+    metric whose value is a string such as ``"roc_auc"``, so the JSON type is checked first.
+    """
+    value = Run.metrics[name]
+    if session.get_bind().dialect.name == "postgresql":
+        is_number = func.json_typeof(value) == "number"
+    else:
+        path = f'$."{name}"'
+        is_number = func.json_type(Run.metrics, path).in_(("integer", "real"))
+    return case((is_number, value.as_float()), else_=None)
+
+
+def _run_filters(
+    *, kind: str | None, status: str | None, search: str | None
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if kind is not None:
+        where.append(Run.kind == kind)
+    if status is not None:
+        where.append(Run.status == status)
+    if search:
+        pattern = substring_pattern(search)
+        where.append(or_(Run.name.ilike(pattern, escape="\\"), Run.id.ilike(pattern, escape="\\")))
+    return where
+
+
+def substring_pattern(text: str) -> str:
+    """A ``LIKE`` pattern (escape ``\\``) matching ``text`` anywhere, its ``%``/``_`` literal."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _run_row(session: Session, run_id: str) -> Run:
