@@ -38,7 +38,7 @@ ROOT = HERE.parent
 RESULTS = HERE / "results"
 TARGET_MS = 300.0
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-console = Console()
+console = Console(width=max(Console().width, 120))  # a readable table when piped too
 sys.path.insert(0, str(HERE))
 
 
@@ -99,6 +99,79 @@ def seeded_project(env: dict[str, str], runs: int, versions: int) -> tuple[str, 
     return key, ids
 
 
+def live_deployment(env: dict[str, str], requests: int, rows: int) -> dict[str, Any]:
+    """A real model behind a real ``lepton serve`` with ``requests`` logged predictions
+    of ``rows`` rows each and feedback for all of them: what the deployment and
+    monitoring pages read. Returns the server process, its URL and the keys."""
+    import numpy as np
+    import pandas as pd
+
+    from lepton.config import load_settings
+    from lepton.data.catalog import DataCatalog
+    from lepton.learn.training import train_dataset
+    from lepton.serve.deployments import deploy
+    from lepton.store.project import Project
+
+    rng = np.random.default_rng(0)
+    n = 2_000
+    frame = pd.DataFrame(
+        {
+            "x1": rng.normal(size=n),
+            "x2": rng.normal(size=n),
+            "color": rng.choice(["red", "green", "blue"], size=n),
+        }
+    )
+    frame["y"] = np.where(frame["x1"] - frame["x2"] + rng.normal(size=n) > 0, "yes", "no")
+    project = Project.open(load_settings(env))
+    ref = DataCatalog(project).add_frame(frame, name="churn", target="y")[0].ref
+    train_dataset(project, ref, time_limit=8, families=["linear"], n_folds=3)
+    deploy(project, "churn@1", name="churn-live")
+    predict_key, _ = project.metadata.create_api_key("bench-predict", scopes=["predict"])
+    project.close()
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lepton", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_ready(f"{base}/readyz")
+    records = frame.drop(columns=["y"]).head(rows).to_dict(orient="records")
+    ids = []
+    with httpx.Client(base_url=base, timeout=30) as client:
+        headers = {"Authorization": f"Bearer {predict_key}"}
+        for _ in range(requests):
+            answer = client.post(
+                "/v1/deployments/churn-live/predict", json={"records": records}, headers=headers
+            )
+            answer.raise_for_status()
+            ids.append(answer.headers["x-request-id"])
+        labels = [
+            {"request_id": rid, "row": row, "label": "yes" if row % 2 else "no"}
+            for rid in ids
+            for row in range(rows)
+        ]
+        answer = client.post(
+            "/v1/deployments/churn-live/feedback", json={"feedback": labels}, headers=headers
+        )
+        if answer.status_code >= 400:
+            raise SystemExit(f"feedback refused: {answer.status_code} {answer.text[:300]}")
+    return {"server": server, "base": base}
+
+
+def wait_ready(url: str, within_s: float = 60.0) -> None:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer within {within_s:.0f} s")
+
+
 def pages(ids: dict[str, Any]) -> list[tuple[str, str]]:
     runs = ids["run_ids"]
     out = [
@@ -138,20 +211,22 @@ def login(client: httpx.Client, key: str) -> None:
 
 
 def time_pages(
-    base: str, key: str, targets: list[tuple[str, str]], repeats: int
+    base: str, key: str, targets: list[tuple[str, str]], repeats: int, *, cold: bool = False
 ) -> list[dict[str, Any]]:
+    """Each page ``repeats`` times after a warm-up; with ``cold``, the first load alone
+    (what a page that caches its work costs the first visitor)."""
     rows = []
     with httpx.Client(base_url=base, follow_redirects=False, timeout=60) as client:
         login(client, key)
         for label, path in targets:
             server_ms, wall_ms, status = [], [], 0
-            for attempt in range(repeats + 1):
+            for attempt in range(1 if cold else repeats + 1):
                 started = time.perf_counter()
                 response = client.get(path)
                 elapsed = (time.perf_counter() - started) * 1000
                 status = response.status_code
                 timing = re.search(r"app;dur=([0-9.]+)", response.headers.get("server-timing", ""))
-                if attempt == 0 or timing is None:
+                if timing is None or (attempt == 0 and not cold):
                     continue  # warm-up (first import of the page's code, template compile)
                 server_ms.append(float(timing.group(1)))
                 wall_ms.append(elapsed)
@@ -178,6 +253,13 @@ def main() -> None:
     parser.add_argument("--model-versions", type=int, default=1_000)
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--live-requests",
+        type=int,
+        default=2_000,
+        help="logged predictions (of --live-rows rows) behind the live deployment's pages",
+    )
+    parser.add_argument("--live-rows", type=int, default=5)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="lepton-ui-bench-") as tmp:
@@ -210,6 +292,35 @@ def main() -> None:
             finally:
                 server.terminate()
                 server.wait(timeout=30)
+            # the same dashboard as `lepton serve` mounts it, over a deployment with traffic
+            live = live_deployment(env, args.live_requests, args.live_rows)
+            try:
+                logged = args.live_requests * args.live_rows
+                live_pages = [
+                    (f"live: deployment ({logged:,} logged rows)", "/ui/deployments/churn-live"),
+                    ("live: charts partial", "/ui/deployments/churn-live/live"),
+                    ("live: monitoring, first load", "/ui/monitoring/churn-live?window=24h"),
+                    ("live: monitoring, 1h window", "/ui/monitoring/churn-live?window=1h"),
+                ]
+                rows += time_pages(live["base"], key, live_pages[:2], args.repeats)
+                # import the monitoring code once (a 7-day window, cached apart, not shown)
+                time_pages(
+                    live["base"],
+                    key,
+                    [("warm", "/ui/monitoring/churn-live?window=7d")],
+                    0,
+                    cold=True,
+                )
+                rows += time_pages(live["base"], key, live_pages[2:], 0, cold=True)
+                rows += time_pages(
+                    live["base"],
+                    key,
+                    [("live: monitoring, cached", live_pages[2][1])],
+                    args.repeats,
+                )
+            finally:
+                live["server"].terminate()
+                live["server"].wait(timeout=60)
         finally:
             if pg_url:
                 drop_pg_database(pg_url)
@@ -227,7 +338,7 @@ def main() -> None:
         "KiB",
         "≤ target",
     ):
-        table.add_column(col, justify="left" if col == "page" else "right")
+        table.add_column(col, justify="left" if col == "page" else "right", no_wrap=col == "page")
     for row in rows:
         table.add_row(
             row["page"],
