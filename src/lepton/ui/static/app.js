@@ -10,6 +10,10 @@ document.addEventListener("htmx:configRequest", function (event) {
 
 var PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#4b5563"];
 
+function filled(values) {
+  return values.filter(function (v) { return v !== null; }).length;
+}
+
 function drawChart(target) {
   if (target.dataset.drawn === "1" || typeof uPlot === "undefined") { return; }
   var source = document.getElementById(target.dataset.chart);
@@ -25,7 +29,8 @@ function drawChart(target) {
       stroke: color,
       width: scatter ? 0 : 2,
       dash: s.dash || undefined,
-      points: { show: scatter || spec.x.length < 40, size: scatter ? 8 : 5, fill: color },
+      // points where a line alone would hide data: few values, or values between gaps
+      points: { show: scatter || filled(s.values) < 40, size: scatter ? 8 : 5, fill: color },
       paths: scatter ? function () { return null; } : undefined,
       spanGaps: true
     });
