@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from sqlalchemy import insert, inspect, update
@@ -29,8 +30,9 @@ def _runs(store: MetadataStore, specs: list[dict[str, Any]]) -> list[str]:
                 "kind": spec.get("kind", "train"),
                 "name": spec.get("name", f"run{i}"),
                 "status": spec.get("status", "finished"),
-                "params": {},
+                "params": spec.get("params", {}),
                 "metrics": spec.get("metrics", {}),
+                "dataset_version_id": spec.get("dataset_version_id"),
                 "started_at": T0 + timedelta(minutes=i),
                 "duration_s": spec.get("duration_s"),
             }
@@ -136,6 +138,94 @@ def test_runs_page_unknown_sort_key(store: MetadataStore, sort: str) -> None:
         store.runs.page(sort=sort)
     assert "started_at" in str(info.value) and "metric:<metric name>" in str(info.value)
     assert info.value.field == "sort"
+
+
+def test_runs_page_search_params(store: MetadataStore) -> None:
+    _runs(
+        store,
+        [
+            {"name": "a", "params": {"dataset": "Customers@2", "seed": 7}},
+            {"name": "b", "params": {"note": "50%_off", "lr": 0.1}},
+            {"name": "customers-run"},
+            {"name": "c", "params": {}},
+        ],
+    )
+
+    def names(search: str, **kw: Any) -> set[str | None]:
+        return {r.name for r in store.runs.page(search=search, **kw).items}
+
+    assert names("customers") == {"customers-run"}  # parameters only when asked
+    assert names("CUSTOMERS@", search_params=True) == {"a"}  # a value, case-insensitively
+    assert names("customers", search_params=True) == {"a", "customers-run"}
+    assert names("seed", search_params=True) == {"a"}  # a key
+    assert names("%_", search_params=True) == {"b"}  # LIKE wildcards stay literal
+    assert names("0.1", search_params=True) == {"b"}  # numbers as their JSON text
+    page = store.runs.page(search="customers", search_params=True, status="finished", limit=1)
+    assert page.total == 2 and len(page.items) == 1
+    assert names("nothing-like-it", search_params=True) == set()
+
+
+def test_runs_kinds_distinct_sorted(store: MetadataStore) -> None:
+    assert store.runs.kinds() == []
+    _runs(store, [{"kind": "train"}, {"kind": "optimize"}, {"kind": "train"}, {"kind": "data"}])
+    assert store.runs.kinds() == ["data", "optimize", "train"]
+
+
+def test_runs_by_dataset_versions_newest_first(store: MetadataStore) -> None:
+    _add_dataset(store, "used", 3)
+    v1, v2, v3 = (store.datasets.get_version("used", v).id for v in (1, 2, 3))
+    ids = _runs(
+        store,
+        [
+            {"dataset_version_id": v1},
+            {"dataset_version_id": v2},
+            {"dataset_version_id": v3},
+            {},
+            {"dataset_version_id": v1},
+        ],
+    )
+    page = store.runs.by_dataset_versions([v1, v2], limit=2)
+    assert [r.id for r in page.items] == [ids[4], ids[1]] and page.total == 3 and page.has_next
+    rest = store.runs.by_dataset_versions([v1, v2, v1], offset=2, limit=2)
+    assert [r.id for r in rest.items] == [ids[0]] and rest.total == 3
+    assert store.runs.by_dataset_versions([v3]).total == 1
+    empty = store.runs.by_dataset_versions([])
+    assert empty.items == [] and empty.total == 0
+
+
+def test_models_versions_by_run_and_by_dataset_versions(store: MetadataStore) -> None:
+    _add_dataset(store, "src", 2)
+    d1, d2 = (store.datasets.get_version("src", v).id for v in (1, 2))
+    run, other = _runs(store, [{}, {}])
+
+    def register(name: str, run_id: str | None, dataset_id: int | None) -> None:
+        store.models.register(
+            name,
+            artifact_key=f"models/{name}/{uuid4().hex}",
+            run_id=run_id,
+            dataset_version_id=dataset_id,
+        )
+
+    register("alpha", run, d1)  # alpha v1
+    register("beta", run, d2)  # beta v1
+    register("alpha", other, d2)  # alpha v2
+    register("alpha", run, None)  # alpha v3
+    store.aliases.assign("alpha", "production", 1)
+    store.aliases.assign("beta", "staging", 1)
+
+    by_run = store.models.versions_by_run(run, limit=2)
+    assert [(v.name, v.version) for v in by_run.items] == [("alpha", 3), ("beta", 1)]
+    assert by_run.total == 3 and by_run.has_next and by_run.items[1].aliases == ["staging"]
+    rest = store.models.versions_by_run(run, offset=2, limit=2)
+    assert [(v.name, v.version, v.aliases) for v in rest.items] == [("alpha", 1, ["production"])]
+    assert rest.items[0] == store.models.get_version("alpha", 1)
+    assert store.models.versions_by_run("f" * 32).total == 0
+
+    used = store.models.versions_by_dataset_versions([d2])
+    assert [(v.name, v.version) for v in used.items] == [("alpha", 2), ("beta", 1)]
+    both = store.models.versions_by_dataset_versions([d1, d2], limit=1)
+    assert both.total == 3 and [(v.name, v.version) for v in both.items] == [("alpha", 2)]
+    assert store.models.versions_by_dataset_versions([]).total == 0
 
 
 def test_runs_get_many_in_given_order(store: MetadataStore) -> None:

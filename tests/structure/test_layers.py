@@ -11,6 +11,7 @@ from tests.structure.imports import SRC, cycles, edges, graph, module_names
 # A layer may import the layers after it in this list, never those before it.
 LAYERS = [
     ("lepton.cli", "lepton.api"),
+    ("lepton.ui",),
     ("lepton.monitor",),
     ("lepton.serve",),
     ("lepton.optimize",),

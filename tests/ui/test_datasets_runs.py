@@ -141,6 +141,10 @@ def test_runs_sort_filter_and_htmx(dashboard: Dashboard, dataset: tuple[int, int
     assert _row_ids(dashboard.get("/ui/runs?sort=name&order=asc")) == [low, high, failed]
     assert _row_ids(dashboard.get("/ui/runs?status=failed")) == [failed]
     assert _row_ids(dashboard.get("/ui/runs?search=bet")) == [high]
+    assert _row_ids(dashboard.get("/ui/runs?search=%22seed%22%3A%202")) == [high]  # params
+    assert _row_ids(dashboard.get("/ui/runs?search=ROC_AUC")) == [failed, high, low]
+    # a metric name the store refuses to sort by shows the newest first, not an error
+    assert _row_ids(dashboard.get('/ui/runs?sort=metric:a"b&order=asc')) == newest
     assert _row_ids(dashboard.get("/ui/runs?kind=optimize")) == []
 
     full = dashboard.get("/ui/runs?status=finished")

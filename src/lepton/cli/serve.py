@@ -41,6 +41,7 @@ def serve_command(
         "--admission-wait-ms",
         help="how long a request over the limits waits for a slot before its 429",
     ),
+    no_ui: bool = typer.Option(False, "--no-ui", help="do not mount the dashboard at /ui"),
 ) -> None:
     """Serve every active deployment of the project over HTTP (uvicorn)."""
     import uvicorn
@@ -69,7 +70,14 @@ def serve_command(
     app = create_app(
         project, poll_seconds=poll_seconds, log_predictions=not no_log, admission=limits
     )
-    console.print(f"Lepton serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    if not no_ui:
+        from lepton.ui import mount_on_server
+
+        mount_on_server(app, project)
+    console.print(
+        f"Lepton serving on http://{host}:{port}  (docs: http://{host}:{port}/docs"
+        + ("" if no_ui else f", dashboard: http://{host}:{port}/ui/") + ")"
+    )
     # uvicorn drains requests and flushes the log on SIGTERM, then re-raises the signal:
     # exit 0 then, since the shutdown was the graceful one that was asked for.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

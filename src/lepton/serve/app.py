@@ -84,10 +84,6 @@ def create_app(
     for module in (predict, forecast, recommend, feedback, admin, health):
         app.router.routes.extend(module.router.routes)
     install_error_handlers(app, metrics)
-    # the dashboard, same pages as `lepton ui`, with this server's live metrics
-    from lepton.ui import UI_PREFIX, create_ui_app
-
-    app.mount(UI_PREFIX, create_ui_app(project, server_metrics=metrics))
     # outermost: excess work is refused before any other layer spends time on it
     app.add_middleware(AdmissionControl, gate=gate)
     return app

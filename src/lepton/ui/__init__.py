@@ -5,6 +5,6 @@
 templates, and two vendored minified libraries (htmx, uPlot) in ``static/vendor``.
 """
 
-from lepton.ui.app import UI_PREFIX, create_standalone_app, create_ui_app
+from lepton.ui.app import UI_PREFIX, create_standalone_app, create_ui_app, mount_on_server
 
-__all__ = ["UI_PREFIX", "create_standalone_app", "create_ui_app"]
+__all__ = ["UI_PREFIX", "create_standalone_app", "create_ui_app", "mount_on_server"]

@@ -93,6 +93,17 @@ def _error_page(request: Request, status: int, message: str) -> Response:
     )
 
 
+def mount_on_server(server: FastAPI, project: Project) -> None:
+    """Mount the dashboard at ``UI_PREFIX`` on a ``lepton serve`` app, with its metrics.
+
+    Why here and not in ``lepton.serve``: the server needs only the runtime and the
+    store (its start-up time and its layer rule); the dashboard pulls in monitoring and
+    retraining, so the command that wants both (``lepton serve``) joins them.
+    """
+    metrics: ServerMetrics = server.state.lepton.metrics
+    server.mount(UI_PREFIX, create_ui_app(project, server_metrics=metrics))
+
+
 def create_standalone_app(project: Project) -> FastAPI:
     """What ``lepton ui`` serves: the dashboard at ``/ui``, a health check, ``/`` → ``/ui/``."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)

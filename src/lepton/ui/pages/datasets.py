@@ -15,24 +15,13 @@ versions that used a version come from their ``dataset_version_id``, capped with
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from lepton.errors import NotFoundError
-from lepton.store.metadata.records import DatasetSummary, DatasetVersionRecord
-from lepton.store.metadata.tables import (
-    Dataset,
-    DatasetVersion,
-    ModelVersion,
-    RegisteredModel,
-    Run,
-    as_utc,
-)
+from lepton.store.metadata.records import DatasetVersionRecord, ModelVersionRecord, RunRecord
 from lepton.store.project import Project
 from lepton.ui.context import UiDep
 from lepton.ui.security import PageSession
@@ -42,82 +31,14 @@ PAGE_SIZE = 50
 USED_BY_LIMIT = 20
 
 
-@dataclass(frozen=True)
-class _Page:
-    items: list[Any]
-    total: int
-    offset: int
-    limit: int
-
-    @property
-    def has_previous(self) -> bool:
-        return self.offset > 0
-
-    @property
-    def has_next(self) -> bool:
-        return self.offset + len(self.items) < self.total
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def summaries_page(project: Project, search: str, offset: int, limit: int = PAGE_SIZE) -> _Page:
-    """One page of datasets by name, each with its latest version's shape."""
-
-    def work(session: Session) -> _Page:
-        where = [Dataset.name.ilike(_like(search), escape="\\")] if search else []
-        latest = (
-            select(
-                DatasetVersion.dataset_id,
-                func.max(DatasetVersion.version).label("latest"),
-                func.count().label("n"),
-            )
-            .group_by(DatasetVersion.dataset_id)
-            .subquery()
-        )
-        rows = session.execute(
-            select(Dataset.name, latest.c.n, DatasetVersion)
-            .join(latest, latest.c.dataset_id == Dataset.id)
-            .join(
-                DatasetVersion,
-                (DatasetVersion.dataset_id == Dataset.id)
-                & (DatasetVersion.version == latest.c.latest),
-            )
-            .where(*where)
-            .order_by(Dataset.name)
-            .offset(offset)
-            .limit(limit)
-        ).all()
-        total = session.scalar(
-            select(func.count())
-            .select_from(Dataset)
-            .where(*where, Dataset.id.in_(select(DatasetVersion.dataset_id)))
-        )
-        items = [
-            DatasetSummary(
-                name=name,
-                latest_version=row.version,
-                n_versions=n,
-                n_rows=row.n_rows,
-                n_cols=row.n_cols,
-                target=row.target,
-                updated_at=as_utc(row.created_at),
-            )
-            for name, n, row in rows
-        ]
-        return _Page(items, int(total or 0), offset, limit)
-
-    return project.metadata.transactions.read(work)
-
-
 @router.get("/datasets", response_class=HTMLResponse)
 def datasets_page(
     request: Request, ui: UiDep, session: PageSession, search: str = "", offset: int = 0
 ) -> HTMLResponse:
     search = search.strip()[:200]
-    page = summaries_page(ui.project, search, max(offset, 0))
+    page = ui.project.metadata.datasets.summaries_page(
+        offset=max(offset, 0), limit=PAGE_SIZE, search=search or None
+    )
     prefix = request.scope.get("root_path", "")
     base = f"{prefix}/datasets?" + (f"search={_quote(search)}&" if search else "")
     template = (
@@ -139,47 +60,13 @@ def _quote(text: str) -> str:
 
 def used_by(
     project: Project, version_ids: list[int]
-) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]], int]:
+) -> tuple[list[ModelVersionRecord], int, list[RunRecord], int]:
     """Model versions and runs trained from these dataset versions: newest first, capped,
     with their total counts."""
-
-    def work(session: Session) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]], int]:
-        models = [
-            {
-                "name": name,
-                "version": row.version,
-                "dataset_version_id": row.dataset_version_id,
-                "run_id": row.run_id,
-                "created_at": as_utc(row.created_at),
-            }
-            for row, name in session.execute(
-                select(ModelVersion, RegisteredModel.name)
-                .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
-                .where(ModelVersion.dataset_version_id.in_(version_ids))
-                .order_by(ModelVersion.created_at.desc())
-                .limit(USED_BY_LIMIT)
-            )
-        ]
-        n_models = session.scalar(
-            select(func.count())
-            .select_from(ModelVersion)
-            .where(ModelVersion.dataset_version_id.in_(version_ids))
-        )
-        runs = [
-            row.to_record()
-            for row in session.scalars(
-                select(Run)
-                .where(Run.dataset_version_id.in_(version_ids))
-                .order_by(Run.started_at.desc())
-                .limit(USED_BY_LIMIT)
-            )
-        ]
-        n_runs = session.scalar(
-            select(func.count()).select_from(Run).where(Run.dataset_version_id.in_(version_ids))
-        )
-        return models, int(n_models or 0), [r.__dict__ for r in runs], int(n_runs or 0)
-
-    return project.metadata.transactions.read(work)
+    metadata = project.metadata
+    models = metadata.models.versions_by_dataset_versions(version_ids, limit=USED_BY_LIMIT)
+    runs = metadata.runs.by_dataset_versions(version_ids, limit=USED_BY_LIMIT)
+    return models.items, models.total, runs.items, runs.total
 
 
 def added_steps(

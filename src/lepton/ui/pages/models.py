@@ -17,9 +17,7 @@ Where the numbers come from:
 
 from __future__ import annotations
 
-import inspect
 import json
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -38,41 +36,6 @@ router = APIRouter()
 PAGE_SIZE = 20
 HISTORY_SIZE = 20
 VARIANT_SUFFIX = ".optimized"
-
-
-@dataclass(frozen=True)
-class _Page:
-    """The shape of a store page (``items``, ``total``, ``offset``, ``limit``)."""
-
-    items: list[Any]
-    total: int
-    offset: int
-    limit: int
-
-    @property
-    def has_previous(self) -> bool:
-        return self.offset > 0
-
-    @property
-    def has_next(self) -> bool:
-        return self.offset + len(self.items) < self.total
-
-
-def _paged(repo: Any, method: str, fallback: Any, *args: Any, **kwargs: Any) -> Any:
-    """The store's paginated query when it has one (its keywords only), else a slice of
-    ``fallback()`` (newest first already) with the same shape."""
-    query = getattr(repo, method, None)
-    if query is not None:
-        accepted = inspect.signature(query).parameters
-        search = kwargs.get("search")
-        if not search or "search" in accepted:
-            return query(*args, **{k: v for k, v in kwargs.items() if k in accepted})
-    items = list(fallback())
-    search = kwargs.get("search")
-    if search:
-        items = [i for i in items if search.casefold() in i.name.casefold()]
-    offset, limit = kwargs["offset"], kwargs["limit"]
-    return _Page(items[offset : offset + limit], len(items), offset, limit)
 
 
 def _offset(value: int | None) -> int:
@@ -296,13 +259,8 @@ def models_list(
 ) -> HTMLResponse:
     metadata = ui.project.metadata
     search = search.strip()[:200]
-    page = _paged(
-        metadata.models,
-        "summaries_page",
-        metadata.list_models,
-        search=search or None,
-        limit=PAGE_SIZE,
-        offset=_offset(offset),
+    page = metadata.models.summaries_page(
+        offset=_offset(offset), limit=PAGE_SIZE, search=search or None
     )
     base = f"{_prefix(request)}/models?" + (f"search={_q(search)}&" if search else "")
     return ui.templates.render(request, "models.html", page=page, search=search, base=base)
@@ -325,25 +283,11 @@ def model_detail(
 ) -> HTMLResponse:
     project = ui.project
     metadata = project.metadata
-    versions = _paged(
-        metadata.models,
-        "versions_page",
-        lambda: list(reversed(metadata.list_model_versions(name))),
-        name,
-        limit=PAGE_SIZE,
-        offset=_offset(offset),
+    versions = metadata.models.versions_page(name, offset=_offset(offset), limit=PAGE_SIZE)
+    history = metadata.aliases.history_page(
+        name, offset=_offset(history_offset), limit=HISTORY_SIZE
     )
-    history = _paged(
-        metadata.aliases,
-        "history_page",
-        lambda: list(reversed(metadata.alias_history(name))),
-        name,
-        limit=HISTORY_SIZE,
-        offset=_offset(history_offset),
-    )
-    summary = _paged(
-        metadata.models, "summaries_page", metadata.list_models, search=name, limit=50, offset=0
-    )
+    summary = metadata.models.summaries_page(search=name, limit=50)
     model = next((m for m in summary.items if m.name == name), None)
     datasets: dict[int, Any] = {}
     rows = [

@@ -28,7 +28,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from lepton.errors import DataError, LeptonError
-from lepton.monitor.drift import detect_drift
 from lepton.store.predictions import parse_window, strip_inputs
 from lepton.store.project import Project
 from lepton.ui.context import UiDep
@@ -120,6 +119,8 @@ def _drift_over_time(
             table.append({"rows": rows, "cells": {}})
             continue
         bucket = current.loc[inside.to_numpy(), list(reference.columns)].reset_index(drop=True)
+        from lepton.monitor.drift import detect_drift  # scipy: only when a page asks
+
         report = detect_drift(reference, bucket, kinds=kinds)
         share.append(round(report.share_drifted, 4))
         by_name = {f.name: f for f in report.features}

@@ -3,10 +3,10 @@ search trials, and a side-by-side comparison of up to 10 runs.
 
 Where the numbers come from:
 
-- the table is one paginated SQL query over the ``runs`` table (filters, sort and
-  ``LIMIT/OFFSET`` in the database, plus one ``COUNT``), so a store with 10,000 runs
-  costs the same as one with 50; sorting by a metric sorts on the JSON value
-  (``metrics -> name``) in the database, runs without it last.
+- the table is one page of ``RunRepository.page`` (filters, sort and ``LIMIT/OFFSET`` in
+  the database, plus one ``COUNT``), so a store with 10,000 runs costs the same as one
+  with 50; the search matches a run's name, id or parameter text; sorting by a metric
+  sorts on its numeric JSON value in the database, runs without it last.
 - the trials of a training run are its registered package's leaderboard
   (``native/leaderboard.csv``, written by ``learn/package.write_package`` from
   ``AutoML.leaderboard()``): one row per successful trial, ``model`` = ``family#trial``,
@@ -29,13 +29,10 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import String, cast, func, or_, select
-from sqlalchemy.orm import Session
 
-from lepton.errors import LeptonError, NotFoundError
-from lepton.store.metadata.records import ModelVersionRecord, RunRecord
+from lepton.errors import InvalidNameError, LeptonError, NotFoundError
+from lepton.store.metadata.records import ModelVersionRecord, Page, RunRecord
 from lepton.store.metadata.repositories.runs import RUN_STATUSES
-from lepton.store.metadata.tables import ModelVersion, RegisteredModel, Run, as_utc
 from lepton.store.project import Project
 from lepton.ui.context import UiDep
 from lepton.ui.security import PageSession
@@ -46,31 +43,14 @@ MAX_COMPARE = 10
 MAX_MODEL_VERSIONS = 20
 LEADERBOARD = "native/leaderboard.csv"
 COLUMNS = ("started", "duration", "status", "kind", "name")
-SORT_COLUMNS: dict[str, Any] = {
-    "started": Run.started_at,
-    "duration": Run.duration_s,
-    "status": Run.status,
-    "kind": Run.kind,
-    "name": Run.name,
+# the page's sort names → the store's sort keys (``metric:<name>`` passes through)
+SORT_COLUMNS: dict[str, str] = {
+    "started": "started_at",
+    "duration": "duration_s",
+    "status": "status",
+    "kind": "kind",
+    "name": "name",
 }
-
-
-@dataclass(frozen=True)
-class RunPage:
-    """The shape of a store page (``items``, ``total``, ``offset``, ``limit``)."""
-
-    items: list[RunRecord]
-    total: int
-    offset: int
-    limit: int
-
-    @property
-    def has_previous(self) -> bool:
-        return self.offset > 0
-
-    @property
-    def has_next(self) -> bool:
-        return self.offset + len(self.items) < self.total
 
 
 @dataclass
@@ -89,50 +69,18 @@ class Query_:
         return urlencode({k: v for k, v in values.items() if v not in ("", None, 0)})
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def query_runs(project: Project, q: Query_, limit: int = PAGE_SIZE) -> RunPage:
-    """One page of runs: filters, sort and paging done by the database."""
-
-    def work(session: Session) -> RunPage:
-        where = []
-        if q.kind:
-            where.append(Run.kind == q.kind)
-        if q.status:
-            where.append(Run.status == q.status)
-        if q.search:
-            pattern = _like(q.search)
-            where.append(
-                or_(
-                    Run.name.ilike(pattern, escape="\\"),
-                    Run.id.startswith(q.search.lower(), autoescape=True),
-                    cast(Run.params, String).ilike(pattern, escape="\\"),
-                )
-            )
-        if q.sort.startswith("metric:"):
-            column: Any = Run.metrics[q.sort[len("metric:") :]].as_float()
-        else:
-            column = SORT_COLUMNS.get(q.sort, Run.started_at)
-        ordered = column.asc() if q.order == "asc" else column.desc()
-        rows = session.scalars(
-            select(Run)
-            .where(*where)
-            .order_by(ordered.nulls_last(), Run.started_at.desc(), Run.id)
-            .offset(q.offset)
-            .limit(limit)
-        ).all()
-        total = session.scalar(select(func.count()).select_from(Run).where(*where)) or 0
-        return RunPage([r.to_record() for r in rows], int(total), q.offset, limit)
-
-    return project.metadata.transactions.read(work)
-
-
-def _kinds(project: Project) -> list[str]:
-    return project.metadata.transactions.read(
-        lambda s: list(s.scalars(select(Run.kind).distinct().order_by(Run.kind)))
+def query_runs(project: Project, q: Query_, limit: int = PAGE_SIZE) -> Page[RunRecord]:
+    """One page of runs from the store: filters, sort and paging done by the database."""
+    sort = SORT_COLUMNS.get(q.sort) or q.sort  # ``metric:<name>`` passes through
+    return project.metadata.runs.page(
+        offset=q.offset,
+        limit=limit,
+        sort=sort,
+        descending=q.order != "asc",
+        kind=q.kind or None,
+        status=q.status or None,
+        search=q.search or None,
+        search_params=True,
     )
 
 
@@ -178,7 +126,11 @@ def runs_page(
         order="asc" if order == "asc" else "desc",
         offset=max(offset, 0),
     )
-    page = query_runs(ui.project, q)
+    try:
+        page = query_runs(ui.project, q)
+    except InvalidNameError:  # a metric name the store will not sort by: newest first
+        q.sort, q.order = "started", "desc"
+        page = query_runs(ui.project, q)
     metric = q.sort[7:] if q.sort.startswith("metric:") else primary_metric(page.items)
     values: dict[str, Any] = {
         "page": page,
@@ -193,7 +145,7 @@ def runs_page(
         response = ui.templates.render(
             request,
             "runs.html",
-            kinds=_kinds(ui.project),
+            kinds=ui.project.metadata.runs.kinds(),
             statuses=RUN_STATUSES,
             **values,
         )
@@ -206,21 +158,8 @@ def runs_page(
 
 def registered_versions(project: Project, run_id: str) -> tuple[list[ModelVersionRecord], int]:
     """The model versions a run registered (newest first, capped) and how many there are."""
-
-    def work(session: Session) -> tuple[list[ModelVersionRecord], int]:
-        rows = session.execute(
-            select(ModelVersion, RegisteredModel.name)
-            .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
-            .where(ModelVersion.run_id == run_id)
-            .order_by(ModelVersion.created_at.desc())
-            .limit(MAX_MODEL_VERSIONS)
-        ).all()
-        total = session.scalar(
-            select(func.count()).select_from(ModelVersion).where(ModelVersion.run_id == run_id)
-        )
-        return [row.to_record(name, []) for row, name in rows], int(total or 0)
-
-    return project.metadata.transactions.read(work)
+    page = project.metadata.models.versions_by_run(run_id, limit=MAX_MODEL_VERSIONS)
+    return page.items, page.total
 
 
 @lru_cache(maxsize=1024)
@@ -494,5 +433,5 @@ def run_detail(request: Request, ui: UiDep, session: PageSession, run_id: str) -
         n_versions=n_versions,
         trials=trials,
         charts=trial_charts(trials, label) if trials else [],
-        ended=as_utc(run.ended_at) if run.ended_at else None,
+        ended=run.ended_at,
     )

@@ -256,6 +256,57 @@ class ModelRepository(Repository):
 
         return self._tx.read(work)
 
+    def versions_by_run(
+        self, run_id: str, *, offset: int = 0, limit: int = 50
+    ) -> Page[ModelVersionRecord]:
+        """One page of the model versions a run registered (any model), newest first,
+        each with the aliases pointing at it."""
+        return self._tx.read(
+            lambda session: _versions_page(
+                session, ModelVersion.run_id == run_id, *page_window(offset, limit)
+            )
+        )
+
+    def versions_by_dataset_versions(
+        self, version_ids: list[int], *, offset: int = 0, limit: int = 50
+    ) -> Page[ModelVersionRecord]:
+        """One page of the model versions trained from any of these dataset versions,
+        newest first, each with the aliases pointing at it."""
+        offset, limit = page_window(offset, limit)
+        wanted = list(dict.fromkeys(version_ids))
+        if not wanted:
+            return Page([], 0, offset, limit)
+        return self._tx.read(
+            lambda session: _versions_page(
+                session, ModelVersion.dataset_version_id.in_(wanted), offset, limit
+            )
+        )
+
+
+def _versions_page(
+    session: Session, where: ColumnElement[bool], offset: int, limit: int
+) -> Page[ModelVersionRecord]:
+    """Versions of any model matching ``where``, newest first (id breaks ties), with their
+    model names and aliases: three queries whatever the page size, plus the count."""
+    rows = session.execute(
+        select(ModelVersion, RegisteredModel.name)
+        .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
+        .where(where)
+        .order_by(ModelVersion.created_at.desc(), ModelVersion.id.desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    total = session.scalar(select(func.count()).select_from(ModelVersion).where(where))
+    aliases: dict[int, dict[str, int]] = {}
+    model_ids = {row.model_id for row, _ in rows}
+    if model_ids:
+        for alias in session.scalars(select(ModelAlias).where(ModelAlias.model_id.in_(model_ids))):
+            aliases.setdefault(alias.model_id, {})[alias.alias] = alias.version
+    items = [
+        row.to_record(name, aliases_at(aliases.get(row.model_id, {}), row)) for row, name in rows
+    ]
+    return Page(items, int(total or 0), offset, limit)
+
 
 def model_row(
     session: Session, name: str, *, create: bool = False, task: str | None = None

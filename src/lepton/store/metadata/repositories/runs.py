@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select, update
+from sqlalchemy import ColumnElement, String, case, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from lepton.errors import ConflictError, InvalidNameError, NotFoundError
@@ -157,19 +157,24 @@ class RunRepository(Repository):
         kind: str | None = None,
         status: str | None = None,
         search: str | None = None,
+        search_params: bool = False,
     ) -> Page[RunRecord]:
         """One page of runs, filtered, sorted and cut by the database (never all of them).
 
         ``sort`` is one of ``RUN_SORT_KEYS`` or ``metric:<name>`` (a numeric value inside
         the run's metrics; runs without it, or with a non-number, come last either way).
-        ``search`` is a case-insensitive substring of the run's name or id. Ties are broken
-        by newest start then id, so consecutive pages never repeat or skip a run.
+        ``search`` is a case-insensitive substring of the run's name or id; with
+        ``search_params`` also of its parameters' stored JSON text (keys and values, e.g.
+        ``seed`` or ``customers@2``; non-ASCII and ``"`` appear there JSON-escaped). Ties
+        are broken by newest start then id, so consecutive pages never repeat or skip a run.
         """
         offset, limit = page_window(offset, limit)
 
         def work(session: Session) -> Page[RunRecord]:
             column = _sort_column(session, sort)
-            where = _run_filters(kind=kind, status=status, search=search)
+            where = _run_filters(
+                kind=kind, status=status, search=search, search_params=search_params
+            )
             ordered = column.desc() if descending else column.asc()
             rows = session.scalars(
                 select(Run)
@@ -179,6 +184,35 @@ class RunRepository(Repository):
                 .limit(limit)
             ).all()
             total = session.scalar(select(func.count()).select_from(Run).where(*where))
+            return Page([r.to_record() for r in rows], int(total or 0), offset, limit)
+
+        return self._tx.read(work)
+
+    def kinds(self) -> list[str]:
+        """Every distinct run kind stored (``train``, ``optimize``, ...), sorted."""
+        return self._tx.read(
+            lambda s: list(s.scalars(select(Run.kind).distinct().order_by(Run.kind)))
+        )
+
+    def by_dataset_versions(
+        self, version_ids: list[int], *, offset: int = 0, limit: int = 50
+    ) -> Page[RunRecord]:
+        """One page of the runs that used any of these dataset versions, newest first."""
+        offset, limit = page_window(offset, limit)
+        wanted = list(dict.fromkeys(version_ids))
+
+        def work(session: Session) -> Page[RunRecord]:
+            if not wanted:
+                return Page([], 0, offset, limit)
+            where = Run.dataset_version_id.in_(wanted)
+            rows = session.scalars(
+                select(Run)
+                .where(where)
+                .order_by(Run.started_at.desc(), Run.id)
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            total = session.scalar(select(func.count()).select_from(Run).where(where))
             return Page([r.to_record() for r in rows], int(total or 0), offset, limit)
 
         return self._tx.read(work)
@@ -244,7 +278,7 @@ def _metric_number(session: Session, name: str) -> ColumnElement[Any]:
 
 
 def _run_filters(
-    *, kind: str | None, status: str | None, search: str | None
+    *, kind: str | None, status: str | None, search: str | None, search_params: bool = False
 ) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if kind is not None:
@@ -253,7 +287,10 @@ def _run_filters(
         where.append(Run.status == status)
     if search:
         pattern = substring_pattern(search)
-        where.append(or_(Run.name.ilike(pattern, escape="\\"), Run.id.ilike(pattern, escape="\\")))
+        matches = [Run.name.ilike(pattern, escape="\\"), Run.id.ilike(pattern, escape="\\")]
+        if search_params:  # the JSON document as text: the same on SQLite and PostgreSQL
+            matches.append(cast(Run.params, String).ilike(pattern, escape="\\"))
+        where.append(or_(*matches))
     return where
 
 
