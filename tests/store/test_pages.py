@@ -420,3 +420,12 @@ def test_seed_fills_a_store_fast_and_pages_read_it(store: MetadataStore) -> None
         conn.execute(update(Run).where(Run.status == "running").values(status="interrupted"))
     with pytest.raises(ValueError, match="fresh store"):
         seed(store, runs=1, model_versions=1)
+
+
+def test_model_summary_by_exact_name(store: MetadataStore) -> None:
+    for name in ("achurn", "churn", "churn-b"):
+        store.register_model_version(name, artifact_key=f"k/{name}", task="binary")
+    summary = store.models.summary("churn")
+    assert (summary.name, summary.latest_version, summary.n_versions) == ("churn", 1, 1)
+    with pytest.raises(NotFoundError):
+        store.models.summary("chur")

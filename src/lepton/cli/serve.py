@@ -76,7 +76,8 @@ def serve_command(
         mount_on_server(app, project)
     console.print(
         f"Lepton serving on http://{host}:{port}  (docs: http://{host}:{port}/docs"
-        + ("" if no_ui else f", dashboard: http://{host}:{port}/ui/") + ")"
+        + ("" if no_ui else f", dashboard: http://{host}:{port}/ui/")
+        + ")"
     )
     # uvicorn drains requests and flushes the log on SIGTERM, then re-raises the signal:
     # exit 0 then, since the shutdown was the graceful one that was asked for.

@@ -24,7 +24,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from lepton.errors import LeptonError
-from lepton.optimize.choose import OVER_BUDGET
 from lepton.runtime.manifest import MANIFEST, PackageManifest
 from lepton.store.metadata.records import ModelVersionRecord
 from lepton.store.project import Project
@@ -287,8 +286,7 @@ def model_detail(
     history = metadata.aliases.history_page(
         name, offset=_offset(history_offset), limit=HISTORY_SIZE
     )
-    summary = metadata.models.summaries_page(search=name, limit=50)
-    model = next((m for m in summary.items if m.name == name), None)
+    model = metadata.models.summary(name) if versions.total else None
     datasets: dict[int, Any] = {}
     rows = [
         {"record": r, "metrics": _measured(project, r, datasets), "optimized": _chosen(r)}
@@ -322,6 +320,8 @@ def _why(row: dict[str, Any], optimization: dict[str, Any]) -> str:
             return "no variant within the accuracy budget"
         return f"lowest {objective} within the accuracy budget"
     if not row.get("eligible"):
+        from lepton.optimize.choose import OVER_BUDGET  # the optimizer's wording, loaded late
+
         return OVER_BUDGET
     return f"within the budget, not the lowest {objective}"
 

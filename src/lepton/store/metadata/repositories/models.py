@@ -163,12 +163,26 @@ class ModelRepository(Repository):
 
         return self._tx.read(work)
 
+    def summary(self, name: str) -> ModelSummary:
+        """One model's summary by its exact name (``NotFoundError`` if it has no version)."""
+        validate_name(name, kind="model name")
+        page = self.summaries_page(search=name, exact=True, limit=1)
+        if not page.items:
+            raise NotFoundError(f"no model named {name!r}; `lepton models list` shows them")
+        return page.items[0]
+
     def summaries_page(
-        self, *, offset: int = 0, limit: int = 50, search: str | None = None
+        self,
+        *,
+        offset: int = 0,
+        limit: int = 50,
+        search: str | None = None,
+        exact: bool = False,
     ) -> Page[ModelSummary]:
         """``summaries()`` one page at a time: models cut in SQL, by name.
 
-        ``search`` is a case-insensitive substring of the model name. Four queries whatever
+        ``search`` is a case-insensitive substring of the model name (with ``exact``,
+        the whole name). Four queries whatever
         the page size (the page's models, their version stats, their aliases, the count):
         no query per model.
         """
@@ -179,7 +193,9 @@ class ModelRepository(Repository):
                 select(ModelVersion.id).where(ModelVersion.model_id == RegisteredModel.id).exists()
             )
             where: list[ColumnElement[bool]] = [has_version]
-            if search:
+            if search and exact:
+                where.append(RegisteredModel.name == search)
+            elif search:
                 pattern = substring_pattern(search)
                 where.append(RegisteredModel.name.ilike(pattern, escape="\\"))
             models = session.scalars(
