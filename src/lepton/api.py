@@ -27,7 +27,12 @@ from lepton.config import Settings, load_settings
 from lepton.data.catalog import DataCatalog, DatasetVersion
 from lepton.data.limits import ReadLimits
 from lepton.data.recipe import Recipe
-from lepton.store.metadata.records import DatasetSummary, RunRecord
+from lepton.store.metadata.records import (
+    DatasetSummary,
+    DeploymentEventRecord,
+    Page,
+    RunRecord,
+)
 from lepton.store.project import Project
 
 if TYPE_CHECKING:
@@ -260,6 +265,7 @@ def deploy(
     max_latency_ms: float | None = None,
     allow_unknown_categories: bool | None = None,
     optimize: bool = True,
+    reason: str | None = None,
 ) -> DeploymentSpec:
     """``lepton deploy``: create or update a deployment; running servers pick it up.
 
@@ -290,21 +296,32 @@ def deploy(
         max_batch_size=max_batch_size,
         max_latency_ms=max_latency_ms,
         allow_unknown_categories=allow_unknown_categories,
+        actor="python",
+        reason=reason,
     )
 
 
-def promote(deployment: str, version: int | None = None) -> DeploymentSpec:
+def promote(
+    deployment: str, version: int | None = None, *, reason: str | None = None
+) -> DeploymentSpec:
     """``lepton deployments promote``: all traffic to the canary (or ``version``)."""
     from lepton.serve.deployments import promote as run
 
-    return run(project(), deployment, version)
+    return run(project(), deployment, version, actor="python", reason=reason)
 
 
-def rollback(deployment: str) -> DeploymentSpec:
+def rollback(deployment: str, *, reason: str | None = None) -> DeploymentSpec:
     """``lepton deployments rollback``: drop the canary, or go back to the previous primary."""
     from lepton.serve.deployments import rollback as run
 
-    return run(project(), deployment)
+    return run(project(), deployment, actor="python", reason=reason)
+
+
+def deployment_history(
+    deployment: str, *, offset: int = 0, limit: int = 50
+) -> Page[DeploymentEventRecord]:
+    """``lepton deployments history``: who changed the deployment, newest first."""
+    return project().metadata.deployment_history(deployment, offset=offset, limit=limit)
 
 
 def serve(

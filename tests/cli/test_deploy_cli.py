@@ -207,3 +207,26 @@ def test_the_api_twin_optimizes_by_default(
     assert spec.shadows == [2]
     with _project(home) as project:
         assert get_spec(project, "churn").shadows == [2]
+
+
+def test_deployments_history_lists_who_changed_what(cli: CliRunner, lepton_home: Path) -> None:
+    """Metadata-only versions (deploying reads no artifact): deploy, canary, CLI promote."""
+    from lepton.serve.deployments import deploy
+
+    with _project(lepton_home) as project:
+        for _ in range(2):
+            project.metadata.register_model_version("churn", artifact_key="models/churn/x")
+        deploy(project, "churn@1", name="churn", actor="python")
+        deploy(project, "churn@2", name="churn", canary_percent=20, actor="python")
+    promoted = cli("deployments", "promote", "churn", "--reason", "canary looks good")
+    assert promoted.code == 0, promoted.err
+    result = cli("deployments", "history", "churn")
+    assert result.code == 0, result.err
+    lines = [line for line in result.out.splitlines() if "│" in line or "|" in line]
+    body = [line for line in lines if "churn" not in line and "when" not in line]
+    assert "cli" in body[0] and "promote" in body[0] and "canary looks good" in body[0]
+    assert "v1 80%, v2 20% → v2 100%" in body[0]
+    assert "canary" in body[1] and "python" in body[1] and "v1 100% → v1 80%, v2 20%" in body[1]
+    assert "deploy" in body[2] and "(new) → v1 100%" in body[2]
+    empty = cli("deployments", "history", "nothing-here")
+    assert empty.code == 0 and "no recorded changes" in empty.out

@@ -171,6 +171,23 @@ def test_promote_and_rollback_through_the_page(trained: Trained, board: Dashboar
     assert get_spec(trained.project, name).primary == 1
 
 
+def test_a_promote_through_the_page_shows_in_its_history(
+    trained: Trained, board: Dashboard
+) -> None:
+    name = deployed(trained, 1)
+    post(board, f"/ui/deployments/{name}/canary", {"version": "2", "percent": "20"})
+    post(board, f"/ui/deployments/{name}/promote", {"version": ""})
+    page = board.get(f"/ui/deployments/{name}")
+    section = page.split('<section id="history">', 1)[1].split("</section>", 1)[0]
+    rows = re.findall(r"<tr><td>.*?</tr>", section, re.S)
+    assert len(rows) == 3  # the deploy, the canary, the promote: newest first
+    assert "ui:ui-admin" in rows[0] and "<td>promote</td>" in rows[0]
+    assert "v1 80%, v2 20% → v2 100%" in rows[0]
+    assert "<td>canary</td>" in rows[1] and "ui:ui-admin" in rows[1]
+    events = trained.project.metadata.deployment_history(name).items
+    assert (events[0].action, events[0].actor) == ("promote", "ui:ui-admin")
+
+
 def test_canary_weight_is_set_like_the_cli(trained: Trained, board: Dashboard) -> None:
     name = deployed(trained, 1)
     post(board, f"/ui/deployments/{name}/canary", {"version": "2", "percent": "15"})

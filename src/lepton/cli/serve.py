@@ -143,6 +143,7 @@ def deploy_command(
         max_batch_size=max_batch_size,
         max_latency_ms=max_latency_ms,
         allow_unknown_categories=allow_unknown,
+        actor="cli",
     )
     routes = ", ".join(f"v{r.version} {r.weight:g}%" for r in spec.routes)
     shadows = f"; shadow: {', '.join(f'v{v}' for v in spec.shadows)}" if spec.shadows else ""
@@ -198,23 +199,66 @@ def deployments_list(ctx: typer.Context) -> None:
 
 
 @deployments_app.command("promote")
-def deployments_promote(name: str, version: int | None = typer.Option(None, "--version")) -> None:
+def deployments_promote(
+    name: str,
+    version: int | None = typer.Option(None, "--version"),
+    reason: str | None = typer.Option(None, "--reason", help="why, kept in the history"),
+) -> None:
     """Send all traffic to the canary (or --version)."""
     from lepton.serve.deployments import promote
     from lepton.store.project import Project
 
-    spec = promote(Project.open(), name, version)
+    spec = promote(Project.open(), name, version, actor="cli", reason=reason)
     console.print(f"[green]promoted[/] {spec.name}: v{spec.primary} takes 100%")
 
 
 @deployments_app.command("rollback")
-def deployments_rollback(name: str) -> None:
+def deployments_rollback(
+    name: str,
+    reason: str | None = typer.Option(None, "--reason", help="why, kept in the history"),
+) -> None:
     """Drop the canary, or go back to the previous primary."""
     from lepton.serve.deployments import rollback
     from lepton.store.project import Project
 
-    spec = rollback(Project.open(), name)
+    spec = rollback(Project.open(), name, actor="cli", reason=reason)
     console.print(f"[green]rolled back[/] {spec.name}: v{spec.primary} takes 100%")
+
+
+@deployments_app.command("history")
+def deployments_history(
+    name: str,
+    limit: int = typer.Option(50, "--limit", help="changes to show, newest first"),
+    offset: int = typer.Option(0, "--offset", help="skip this many newer changes"),
+) -> None:
+    """Who changed the deployment's traffic, when, and from what to what (newest first)."""
+    from lepton.serve.deployments import describe_change
+    from lepton.store.project import Project
+
+    page = Project.open().metadata.deployment_history(name, offset=offset, limit=limit)
+    table = Table(title=f"History of {name}")
+    for col in ("when", "who", "action", "change", "reason"):
+        table.add_column(col, overflow="fold")
+    for event in page.items:
+        action = event.action
+        if event.detail.get("change"):
+            action += f" ({event.detail['change']})"
+        table.add_row(
+            event.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            event.actor or "–",
+            action,
+            describe_change(event.detail),
+            event.reason or "",
+        )
+    console.print(table)
+    if not page.items:
+        console.print(f"no recorded changes of {name!r}", highlight=False)
+    elif page.has_next:
+        console.print(
+            f"{page.offset + 1}–{page.offset + len(page.items)} of {page.total}; "
+            f"older: --offset {page.offset + len(page.items)}",
+            highlight=False,
+        )
 
 
 @keys_app.command("create")

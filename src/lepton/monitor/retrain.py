@@ -274,13 +274,29 @@ def _ship(
     """Deploy a challenger that won by ``margin`` as a canary (and promote it if asked)."""
     if improvement <= margin:
         return "kept champion"
-    deploy(project, f"{model}@{version}", name=deployment, canary_percent=canary_percent)
+    reason = f"challenger v{version} beat the champion by {improvement:.4g} (margin {margin:g})"
+    deploy(
+        project,
+        f"{model}@{version}",
+        name=deployment,
+        canary_percent=canary_percent,
+        actor="retrain",
+        reason=reason,
+        via="retrain",
+    )
     if promote_after is None:
         return "canary"
     time.sleep(promote_after)
     current = get_spec(project, deployment)
     if version in [r.version for r in current.routes]:
-        promote(project, deployment, version)
+        promote(
+            project,
+            deployment,
+            version,
+            actor="retrain",
+            reason=f"{reason}; promoted after {promote_after:g} s as a canary",
+            via="retrain",
+        )
         return "promoted"
     return "canary"
 

@@ -6,6 +6,9 @@ list reveals every deployment's routes, versions and shadows.
 Why every change goes through ``lepton.serve.deployments`` and then ``refresh``: the
 store is the one source of truth (the CLI writes the same rows), and refreshing right
 away means the answer already describes what this server is serving.
+
+Each change is recorded in the deployment's history as made by ``api:<key name>`` (the
+admin key's name, looked up only on these admin writes, never on the predict path).
 """
 
 from __future__ import annotations
@@ -32,10 +35,27 @@ class DeployBody(BaseModel):
     shadow: bool = Field(False, description="receive copies of traffic, never answer")
     max_batch_size: int | None = None
     max_latency_ms: float | None = None
+    reason: str | None = Field(None, description="why, kept in the deployment's history")
 
 
 class PromoteBody(BaseModel):
     version: int | None = Field(None, description="version to promote (default: the canary)")
+    reason: str | None = Field(None, description="why, kept in the deployment's history")
+
+
+def _actor(context: Context, authorization: str | None) -> str:
+    """``api:<key name>`` for the (already checked) admin key; ``api`` if it has no name.
+
+    One indexed read of the key, only on admin writes (run in the worker thread).
+    """
+    token = (authorization or "").strip()
+    if token.lower().startswith("bearer "):
+        token = token[7:].strip()
+    try:
+        record = context.keys.store.verify_api_key(token, touch=False) if token else None
+    except Exception:  # the name is a nicety: the change itself was authorized already
+        record = None
+    return f"api:{record.name}" if record is not None else "api"
 
 
 @router.get("/v1/deployments", responses=statuses.errors(statuses.LIST))
@@ -58,16 +78,21 @@ async def put_deployment(
     """Create or update a deployment (admin)."""
     context.keys.require(authorization, ADMIN)
     body = await read_model(request, DeployBody)
-    spec = await asyncio.to_thread(
-        deploy_ops.deploy,
-        context.project,
-        body.model,
-        name=name,
-        canary_percent=body.canary_percent,
-        shadow=body.shadow,
-        max_batch_size=body.max_batch_size,
-        max_latency_ms=body.max_latency_ms,
-    )
+
+    def change() -> deploy_ops.DeploymentSpec:
+        return deploy_ops.deploy(
+            context.project,
+            body.model,
+            name=name,
+            canary_percent=body.canary_percent,
+            shadow=body.shadow,
+            max_batch_size=body.max_batch_size,
+            max_latency_ms=body.max_latency_ms,
+            actor=_actor(context, authorization),
+            reason=body.reason,
+        )
+
+    spec = await asyncio.to_thread(change)
     await context.state.refresh()
     return _describe_spec(spec)
 
@@ -83,8 +108,17 @@ async def promote(
     """Send all traffic to the canary (admin); in-flight requests finish on the old one."""
     context.keys.require(authorization, ADMIN)
     body = await read_optional_model(request, PromoteBody)
-    version = body.version if body else None
-    spec = await asyncio.to_thread(deploy_ops.promote, context.project, name, version)
+
+    def change() -> deploy_ops.DeploymentSpec:
+        return deploy_ops.promote(
+            context.project,
+            name,
+            body.version if body else None,
+            actor=_actor(context, authorization),
+            reason=body.reason if body else None,
+        )
+
+    spec = await asyncio.to_thread(change)
     await context.state.refresh()
     return _describe_spec(spec)
 
@@ -95,7 +129,11 @@ async def rollback(
 ) -> dict[str, Any]:
     """Drop the canary, or return to the previous primary (admin)."""
     context.keys.require(authorization, ADMIN)
-    spec = await asyncio.to_thread(deploy_ops.rollback, context.project, name)
+
+    def change() -> deploy_ops.DeploymentSpec:
+        return deploy_ops.rollback(context.project, name, actor=_actor(context, authorization))
+
+    spec = await asyncio.to_thread(change)
     await context.state.refresh()
     return _describe_spec(spec)
 

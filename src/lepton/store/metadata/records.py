@@ -111,6 +111,36 @@ class DeploymentRecord:
 
 
 @dataclass(frozen=True)
+class DeploymentEventRecord:
+    """One change of a deployment: who made it, when, and its routes before and after.
+
+    ``action`` is ``deploy`` (new or replaced primary), ``canary``, ``shadow``,
+    ``promote``, ``rollback``, ``retrain`` (what a retrain shipped) or ``delete``.
+    ``detail`` holds ``before`` and ``after`` (each ``{"routes": [{"version", "weight"}],
+    "shadows": [...]}``, or None for a deployment that did not / no longer exist), plus
+    ``model``, the ``version`` acted on and any changed ``settings``.
+    """
+
+    id: int
+    deployment: str
+    action: str
+    actor: str | None
+    detail: dict[str, Any]
+    created_at: datetime
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DeploymentChange:
+    """The event to write with a deployment upsert (same transaction): see above."""
+
+    action: str
+    actor: str | None = None
+    reason: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ApiKeyRecord:
     id: int
     name: str

@@ -1,5 +1,6 @@
-"""The metadata store: every dataset version, run, model version, alias change, deployment,
-API key and alert, in SQLite (embedded default) or PostgreSQL (scaled), through one code path.
+"""The metadata store: every dataset version, run, model version, alias change, deployment
+(and each change to it), API key and alert, in SQLite (embedded default) or PostgreSQL
+(scaled), through one code path.
 
 ``MetadataStore`` owns the engine and hands out one repository per record kind
 (``store.datasets``, ``store.runs``, ``store.models``, ``store.aliases``,
@@ -67,6 +68,7 @@ class MetadataStore:
         self.get_deployment = self.deployments.get
         self.list_deployments = self.deployments.all
         self.delete_deployment = self.deployments.delete
+        self.deployment_history = self.deployments.history_page
         self.create_api_key = self.keys.create
         self.verify_api_key = self.keys.verify
         self.list_api_keys = self.keys.all

@@ -28,6 +28,7 @@ from lepton.store.metadata.records import (
     AliasEventRecord,
     ApiKeyRecord,
     DatasetVersionRecord,
+    DeploymentEventRecord,
     DeploymentRecord,
     ModelVersionRecord,
     RunRecord,
@@ -237,6 +238,33 @@ class Deployment(Base):
             status=self.status,
             created_at=as_utc(self.created_at),
             updated_at=as_utc(self.updated_at),
+        )
+
+
+class DeploymentEvent(Base):
+    """A deployment's change history; keyed by name, so it outlives a deleted deployment."""
+
+    __tablename__ = "deployment_events"
+    __table_args__ = (  # migration 0005: a deployment's history, newest first
+        Index("ix_deployment_events_deployment_created_at", "deployment", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deployment: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def to_record(self) -> DeploymentEventRecord:
+        return DeploymentEventRecord(
+            id=self.id,
+            deployment=self.deployment,
+            action=self.action,
+            actor=self.actor,
+            detail=dict(self.detail),
+            created_at=as_utc(self.created_at),
+            reason=self.reason,
         )
 
 

@@ -5,9 +5,11 @@ Every action calls the library function its CLI twin calls (``serve/deployments.
 ``rollback``, ``deploy(canary_percent=…)`` after ``optimize/deploying.check_request``,
 ``monitor/retrain.retrain`` through ``ui.jobs``), so the deployment config and its
 ``history`` change exactly as from the terminal. A refused change comes back as a flash
-and leaves the store as it was. The deployment config has no field for *who* changed it
-(``DeploymentSpec`` reads every config key as a field), so the actor is named in the
-flash and, for retrains, on the job (``ui:<key name>``).
+and leaves the store as it was. Each change is recorded in the deployment's history
+(``deployment_events``, written in the change's own transaction) as made by
+``ui:<key name>``; the page's History section pages through it, newest first. Retrains
+run as jobs (actor ``ui:<key name>`` on the job); what they ship is recorded by
+``retrain``.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lepton.errors import DataError, LeptonError
-from lepton.serve.deployments import DeploymentSpec
+from lepton.serve.deployments import DeploymentSpec, describe_change
+from lepton.store.metadata.records import DeploymentEventRecord, Page
 from lepton.ui import live
 from lepton.ui.context import UiContext, UiDep
 from lepton.ui.security import ActionSession, PageSession
 
 router = APIRouter()
+HISTORY_SIZE = 20
 DEFAULT_RETRAIN_LIMIT = 60.0
 MAX_RETRAIN_LIMIT = 24 * 3600.0
 
@@ -53,12 +57,32 @@ def _live(ui: UiContext, name: str) -> dict[str, Any]:
     }
 
 
+def _history_rows(page: Page[DeploymentEventRecord]) -> list[dict[str, Any]]:
+    """Each event with its change in words (``v1 100% → v1 80%, v2 20%``)."""
+    return [
+        {
+            "event": event,
+            "action": event.action
+            + (f" ({event.detail['change']})" if event.detail.get("change") else ""),
+            "change": describe_change(event.detail),
+        }
+        for event in page.items
+    ]
+
+
 @router.get("/deployments/{name}", response_class=HTMLResponse)
-def deployment_detail(request: Request, name: str, ui: UiDep, session: PageSession) -> HTMLResponse:
+def deployment_detail(
+    request: Request, name: str, ui: UiDep, session: PageSession, history_offset: int = 0
+) -> HTMLResponse:
+    from urllib.parse import quote
+
     record = ui.project.metadata.get_deployment(name)
     spec = DeploymentSpec.from_record(record)
     versions = ui.project.metadata.list_model_versions(spec.model)
     jobs = ui.jobs.recent(name)[:5] if ui.jobs is not None else []
+    history = ui.project.metadata.deployment_history(
+        name, offset=max(history_offset, 0), limit=HISTORY_SIZE
+    )
     return ui.templates.render(
         request,
         "deployments_detail.html",
@@ -66,6 +90,9 @@ def deployment_detail(request: Request, name: str, ui: UiDep, session: PageSessi
         spec=spec,
         versions=versions,
         jobs=jobs,
+        history=history,
+        history_rows=_history_rows(history),
+        history_base=f"{_prefix(request)}/deployments/{quote(name, safe='')}?history_",
         default_time_limit=int(DEFAULT_RETRAIN_LIMIT),
         **_live(ui, name),
     )
@@ -99,7 +126,7 @@ def deployment_promote(
     from lepton.serve.deployments import promote
 
     try:
-        spec = promote(ui.project, name, _version(version))
+        spec = promote(ui.project, name, _version(version), actor=f"ui:{session.key_name}")
         session.flash(
             "ok", f"promoted {spec.name}: v{spec.primary} takes 100% (by {session.key_name})"
         )
@@ -113,7 +140,7 @@ def deployment_rollback(request: Request, name: str, ui: UiDep, session: ActionS
     from lepton.serve.deployments import rollback
 
     try:
-        spec = rollback(ui.project, name)
+        spec = rollback(ui.project, name, actor=f"ui:{session.key_name}")
         session.flash(
             "ok", f"rolled back {spec.name}: v{spec.primary} takes 100% (by {session.key_name})"
         )
@@ -156,7 +183,11 @@ def deployment_canary(
         check_request(ui.project, record, name, canary_percent=share, shadow=False)
         choice = current_choice(record, status="skipped")
         updated = deploy(
-            ui.project, f"{record.name}@{record.version}", name=name, canary_percent=share
+            ui.project,
+            f"{record.name}@{record.version}",
+            name=name,
+            canary_percent=share,
+            actor=f"ui:{session.key_name}",
         )
         routes = ", ".join(f"v{r.version} {r.weight:g}%" for r in updated.routes)
         session.flash("ok", f"canary set on {updated.name}: {routes} (by {session.key_name})")
