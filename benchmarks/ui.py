@@ -9,8 +9,16 @@ times after one warm-up, logged in with an admin key like a browser.
 
     PYTHONPATH=src .venv/bin/python benchmarks/ui.py            # SQLite, the embedded default
     PYTHONPATH=src .venv/bin/python benchmarks/ui.py --store postgresql
+    PYTHONPATH=src .venv/bin/python benchmarks/ui.py --peer mlflow  # + MLflow side by side
 
-Results: a table on stdout and ``benchmarks/results/ui.json``.
+With ``--peer mlflow`` the same run also seeds MLflow (its own venv, made by
+``benchmarks/setup_ui_peers.sh`` if missing) to the same scale through its own store API
+(``benchmarks/runners/mlflow_ui_seed.py``), starts a real ``mlflow server`` on loopback and
+times the AJAX calls its browser UI makes for each equivalent view (MLflow renders in the
+browser, so those calls are its server work per view). MLflow sends no Server-Timing, so the
+comparison is client wall time against client wall time, as the ratio MLflow / Lepton.
+
+Results: a table on stdout and ``benchmarks/results/ui.json`` (``peer`` key with the peer).
 """
 
 from __future__ import annotations
@@ -247,6 +255,286 @@ def time_pages(
     return rows
 
 
+PEER_PYTHON = HERE / ".venv-mlflow" / "bin" / "python"
+
+
+def mlflow_views(info: dict[str, Any], last_token: str | None) -> list[tuple[str, list]]:
+    """Per Lepton page, the requests MLflow's UI (3.x) sends for the same view, in order.
+
+    Each request is ``(method, path, params_or_json)``. From MLflow's JS sources: the runs
+    table is ``POST runs/search`` (``createSearchRunsParams``: ``run_view_type`` ACTIVE_ONLY,
+    ``order_by`` start_time DESC by default; the UI asks 100 rows, here 50 as Lepton's page);
+    a plain-text search becomes ``attributes.run_name ILIKE '%text%'`` (the UI's RLIKE
+    form is refused by the SQL store: "Invalid comparator 'RLIKE'");
+    the run page is the ``GetRun`` GraphQL query (``shouldEnableGraphQLRunDetailsPage``) plus
+    ``model-versions/search`` by run id; compare is ``runs/get`` per run plus
+    ``experiments/get`` (``CompareRunPage``); the registry list is ``registered-models/search``
+    (25 per page, name ASC); a model is ``registered-models/get`` + ``model-versions/search``
+    by name (``ModelPage``, all versions); a version is ``model-versions/get`` +
+    ``registered-models/get`` + its source ``runs/get`` (``ModelVersionPage``).
+    """
+    exp, runs, model = info["experiment_id"], info["run_ids"], info["model"]
+    search = "/ajax-api/2.0/mlflow/runs/search"
+
+    def runs_search(**extra: Any) -> tuple[str, str, dict[str, Any]]:
+        body = {
+            "experiment_ids": [exp],
+            "run_view_type": "ACTIVE_ONLY",
+            "max_results": 50,
+            "order_by": ["attributes.start_time DESC"],
+        }
+        return ("POST", search, {**body, **extra})
+
+    get_run = "/ajax-api/2.0/mlflow/runs/get"
+    graphql = {
+        "operationName": "GetRun",
+        "variables": {"data": {"runId": runs[0]}},
+        "query": GET_RUN_QUERY,
+    }
+    views = [
+        ("runs, newest first", [runs_search()]),
+        ("runs, sorted by metric", [runs_search(order_by=["metrics.score DESC"])]),
+        ("runs, filtered (failed)", [runs_search(filter="attributes.status = 'FAILED'")]),
+        ("runs, text search", [runs_search(filter="attributes.run_name ILIKE '%adult%'")]),
+        ("runs, last page", [runs_search(page_token=last_token)] if last_token else []),
+        (
+            "run detail",
+            [
+                ("POST", "/graphql", graphql),
+                (
+                    "GET",
+                    "/ajax-api/2.0/mlflow/model-versions/search",
+                    {"filter": f"run_id='{runs[0]}'"},
+                ),
+            ],
+        ),
+        (
+            "compare 5 runs",
+            [("GET", get_run, {"run_id": r}) for r in runs]
+            + [("GET", "/ajax-api/2.0/mlflow/experiments/get", {"experiment_id": exp})],
+        ),
+        (
+            "models",
+            [
+                (
+                    "GET",
+                    "/ajax-api/2.0/mlflow/registered-models/search",
+                    {"max_results": 25, "order_by": "name ASC"},
+                )
+            ],
+        ),
+        (
+            "model with",  # Lepton's label carries the version count
+            [
+                ("GET", "/ajax-api/2.0/mlflow/registered-models/get", {"name": model}),
+                (
+                    "GET",
+                    "/ajax-api/2.0/mlflow/model-versions/search",
+                    {"filter": f"name='{model}'"},
+                ),
+            ],
+        ),
+        (
+            "model version",
+            [
+                (
+                    "GET",
+                    "/ajax-api/2.0/mlflow/model-versions/get",
+                    {"name": model, "version": str(info["model_versions"])},
+                ),
+                ("GET", "/ajax-api/2.0/mlflow/registered-models/get", {"name": model}),
+                ("GET", get_run, {"run_id": info.get("latest_run_id") or runs[0]}),
+            ],
+        ),
+    ]
+    return views
+
+
+GET_RUN_QUERY = (  # MLflow UI's run page query (useGetRunQuery.tsx), verbatim fields
+    "query GetRun($data: MlflowGetRunInput!) { mlflowGetRun(input: $data) { run { "
+    "info { runName status runUuid experimentId artifactUri endTime lifecycleStage "
+    "startTime userId } experiment { experimentId name tags { key value } artifactLocation "
+    "lifecycleStage lastUpdateTime } modelVersions { status version name source } "
+    "data { metrics { key value step timestamp } params { key value } tags { key value } } "
+    "inputs { datasetInputs { dataset { digest name } } } } } }"
+)
+
+
+def send(client: httpx.Client, method: str, path: str, payload: dict[str, Any]) -> httpx.Response:
+    if method == "GET":
+        return client.get(path, params=payload)
+    return client.post(path, json=payload)
+
+
+def mlflow_last_token(client: httpx.Client, exp: str) -> tuple[str | None, int]:
+    """Follow ``next_page_token`` from the first page (50 rows, newest first) to the last,
+    as the UI's "load more" does; the token that fetches the last page, and the page count."""
+    token, last, n_pages = None, None, 0
+    body = {
+        "experiment_ids": [exp],
+        "run_view_type": "ACTIVE_ONLY",
+        "max_results": 50,
+        "order_by": ["attributes.start_time DESC"],
+    }
+    while True:
+        answer = client.post(
+            "/ajax-api/2.0/mlflow/runs/search",
+            json={**body, **({"page_token": token} if token else {})},
+        )
+        answer.raise_for_status()
+        n_pages += 1
+        last, token = token, answer.json().get("next_page_token")
+        if not token:
+            return last, n_pages
+
+
+def mlflow_peer(
+    lepton_rows: list[dict[str, Any]], runs: int, versions: int, repeats: int
+) -> dict[str, Any]:
+    """Seed MLflow to the same scale, serve it, time its UI's calls per equivalent view."""
+    if not PEER_PYTHON.exists():
+        subprocess.run(["bash", str(HERE / "setup_ui_peers.sh")], check=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "LEPTON_"))}
+    env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true", PYTHONPATH="")
+    with tempfile.TemporaryDirectory(prefix="mlflow-ui-bench-") as tmp:
+        db, artifacts = Path(tmp) / "mlflow.db", Path(tmp) / "artifacts"
+        seeded = subprocess.run(
+            [
+                str(PEER_PYTHON),
+                str(HERE / "runners" / "mlflow_ui_seed.py"),
+                f"--db={db}",
+                f"--artifacts={artifacts}",
+                f"--runs={runs}",
+                f"--model-versions={versions}",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if seeded.returncode != 0:
+            raise SystemExit(f"mlflow seeding failed:\n{seeded.stderr[-3000:]}")
+        info = json.loads(seeded.stdout.strip().splitlines()[-1])
+        console.print(
+            f"mlflow {info['mlflow_version']} seeded in {info['seed_s']} s "
+            f"(runs {info['seed_runs_s']} s, registry {info['seed_models_s']} s)"
+        )
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                str(PEER_PYTHON.parent / "mlflow"),
+                "server",
+                "--backend-store-uri",
+                f"sqlite:///{db}",
+                "--default-artifact-root",
+                artifacts.as_uri(),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+            ],
+            env=env,
+            cwd=tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(f"{base}/health", within_s=120)
+            with httpx.Client(base_url=base, timeout=120) as client:
+                exp = info["experiment_id"]
+                mv = client.get(
+                    "/ajax-api/2.0/mlflow/model-versions/get",
+                    params={"name": info["model"], "version": str(info["model_versions"])},
+                )
+                info["latest_run_id"] = mv.json().get("model_version", {}).get("run_id")
+                last_token, n_pages = mlflow_last_token(client, exp)
+                rows = []
+                for label, requests in mlflow_views(info, last_token):
+                    rows.append(time_mlflow_view(client, label, requests, repeats))
+                rows[4]["note"] = f"followed next_page_token through {n_pages} pages of 50"
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    by_label = {r["page"]: r for r in lepton_rows}
+    for row in rows:
+        lepton = by_label.get(row["view"]) or next(
+            (r for p, r in by_label.items() if p.startswith(row["view"])), None
+        )
+        row["lepton_page"] = lepton["page"] if lepton else None
+        row["lepton_wall_ms_p50"] = lepton["wall_ms_p50"] if lepton else None
+        row["lepton_server_ms_p50"] = lepton["server_ms_p50"] if lepton else None
+        ok = lepton and lepton["wall_ms_p50"] and row["wall_ms_p50"] is not None
+        row["ratio_mlflow_over_lepton"] = (
+            round(row["wall_ms_p50"] / lepton["wall_ms_p50"], 2) if ok else None
+        )
+    return {
+        "name": "mlflow",
+        "version": info["mlflow_version"],
+        "store": "sqlite (SqlAlchemyStore)",
+        "server": "mlflow server --workers 1 (uvicorn), 127.0.0.1",
+        "seed_method": info["method"],
+        "seed_s": info["seed_s"],
+        "seed_runs_s": info["seed_runs_s"],
+        "seed_models_s": info["seed_models_s"],
+        "model": info["model"],
+        "model_versions": info["model_versions"],
+        "timing": "client wall time, sum of the view's requests sent one after another, "
+        f"p50 of {repeats} after one warm-up; ratio = MLflow wall p50 / Lepton wall p50",
+        "views": rows,
+    }
+
+
+def time_mlflow_view(
+    client: httpx.Client, label: str, requests: list, repeats: int
+) -> dict[str, Any]:
+    if not requests:
+        return {"view": label, "requests": [], "status": None, "wall_ms_p50": None}
+    walls, statuses, size = [], set(), 0
+    for attempt in range(repeats + 1):
+        total, size = 0.0, 0
+        for method, path, payload in requests:
+            started = time.perf_counter()
+            answer = send(client, method, path, payload)
+            total += (time.perf_counter() - started) * 1000
+            size += len(answer.content)
+            statuses.add(answer.status_code)
+            if answer.status_code == 200 and path == "/graphql" and answer.json().get("errors"):
+                statuses.add(500)  # GraphQL reports errors in a 200
+        if attempt:
+            walls.append(total)
+    return {
+        "view": label,
+        "requests": [
+            f"{m} {p}" + (f" {json.dumps(b, sort_keys=True)}" if p != "/graphql" else " GetRun")
+            for m, p, b in requests
+        ],
+        "status": max(statuses),
+        "bytes": size,
+        "wall_ms_p50": round(statistics.median(walls), 2),
+        "wall_ms_max": round(max(walls), 2),
+    }
+
+
+def peer_table(peer: dict[str, Any]) -> Table:
+    table = Table(title=f"Lepton vs MLflow {peer['version']}, same view, wall ms p50, ratio")
+    for col in ("view", "Lepton wall ms", "MLflow wall ms", "MLflow ÷ Lepton", "MLflow calls"):
+        table.add_column(col, justify="left" if col == "view" else "right", no_wrap=col == "view")
+    for row in peer["views"]:
+        lepton, ours = row.get("lepton_wall_ms_p50"), row.get("wall_ms_p50")
+        ratio = row.get("ratio_mlflow_over_lepton")
+        table.add_row(
+            row.get("lepton_page") or row["view"],
+            f"{lepton:.1f}" if lepton else "–",
+            (f"{ours:.1f}" if ours is not None else "–")
+            + ("" if row.get("status") in (200, None) else f" (HTTP {row['status']})"),
+            f"{ratio:.1f}×" if ratio else "–",
+            str(len(row["requests"])),
+        )
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000)
@@ -260,6 +548,11 @@ def main() -> None:
         help="logged predictions (of --live-rows rows) behind the live deployment's pages",
     )
     parser.add_argument("--live-rows", type=int, default=5)
+    parser.add_argument(
+        "--peer",
+        choices=("mlflow",),
+        help="also seed and serve the peer at the same scale and time its equivalent views",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="lepton-ui-bench-") as tmp:
@@ -279,15 +572,7 @@ def main() -> None:
             )
             base = f"http://127.0.0.1:{port}"
             try:
-                deadline = time.monotonic() + 60
-                while time.monotonic() < deadline:
-                    try:
-                        if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        time.sleep(0.2)
-                else:
-                    raise SystemExit("lepton ui did not start within 60 s")
+                wait_ready(f"{base}/healthz")
                 rows = time_pages(base, key, pages(ids), args.repeats)
             finally:
                 server.terminate()
@@ -351,6 +636,10 @@ def main() -> None:
         )
     console.print(table)
     console.print(f"seeded in {ids['seed_s']} s")
+    peer = None
+    if args.peer == "mlflow":
+        peer = mlflow_peer(rows, args.runs, args.model_versions, args.repeats)
+        console.print(peer_table(peer))
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"ui{'' if args.store == 'sqlite' else '-' + args.store}.json"
     out.write_text(
@@ -364,6 +653,7 @@ def main() -> None:
                 "seed_s": ids["seed_s"],
                 "pages": rows,
                 "all_within_target": all(r["within_target"] for r in rows),
+                **({"peer": peer} if peer else {}),
             },
             indent=2,
         )
