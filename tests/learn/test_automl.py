@@ -165,7 +165,7 @@ def test_evaluation_report_and_importance(binary_frame: pd.DataFrame) -> None:
     counts = np.array(report["confusion_matrix"]["counts"])
     assert counts.sum() == len(binary_frame)
     assert 0.0 <= report["calibration"]["ece"] <= 1.0
-    importance = permutation_importance(model.model_, binary_frame)
+    importance = permutation_importance(model.model_, binary_frame).rows
     ranked = [r["feature"] for r in importance]
     assert ranked.index("x1") < ranked.index("noise")
 

@@ -231,12 +231,17 @@ def train_command(
     if outcome.test_report:
         metrics = outcome.test_report["metrics"]
         console.print(f"test ({test}): " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
+    total = sum(outcome.timings.values())
     console.print(
         f"[green]registered[/] {outcome.version.name}@{outcome.version.version} "
-        f"(run {outcome.run.id[:8]}, {automl.fit_seconds_:.1f}s"
+        f"(run {outcome.run.id[:8]}, {total:.1f}s of {time_limit:g}s"
         + (", [yellow]interrupted: kept the best so far[/]" if automl.interrupted_ else "")
         + ")"
     )
+    if outcome.timings:  # where the budget went, from the process start
+        console.print(
+            "  [dim]time: " + ", ".join(f"{p} {s:.1f}s" for p, s in outcome.timings.items()) + "[/]"
+        )
 
 
 def leaderboard_table(frame: Any, metric: str, validated: str = "cross-validated") -> Table:
@@ -387,6 +392,40 @@ def models_show(ref: str = typer.Argument(..., help="MODEL[@VERSION|@alias]")) -
 
 def _blank(value: float | None) -> str:
     return "" if value is None else str(value)
+
+
+@models_app.command("explain")
+def models_explain(
+    ref: str = typer.Argument(..., help="MODEL[@VERSION|@alias]"),
+    data: str | None = typer.Option(
+        None, "--data", help="a labelled dataset version (default: the model's training data)"
+    ),
+    rows: int = typer.Option(5000, "--rows", help="rows sampled for it"),
+    repeats: int = typer.Option(3, "--repeats", help="shuffles per column"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
+) -> None:
+    """Permutation importance on demand: the loss increase when each input is shuffled."""
+    from lepton.learn.training import explain_version
+    from lepton.store.project import Project
+
+    if rows < 1 or repeats < 1:
+        raise DataError("--rows and --repeats must be at least 1")
+    record, measured = explain_version(
+        Project.open(), ref, data_ref=data, max_rows=rows, repeats=repeats
+    )
+    if as_json:
+        print(json.dumps({"model": f"{record.name}@{record.version}", "importance": measured.rows}))
+        return
+    console.print(
+        f"{record.name}@{record.version}: permutation importance on {measured.n_rows} rows,"
+        f" {measured.repeats} repeat(s), {measured.seconds:.1f} s (loss increase when shuffled)"
+    )
+    table = Table()
+    for col, justify in (("feature", "left"), ("importance", "right"), ("std", "right")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for row in measured.rows:
+        table.add_row(row["feature"], f"{row['importance']:.5f}", f"{row['std']:.5f}")
+    console.print(table)
 
 
 @models_app.command("alias")

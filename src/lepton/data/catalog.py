@@ -275,6 +275,10 @@ class DataCatalog:
             version = int(version_text)
         return self._wrap(self.project.metadata.get_dataset_version(name, version))
 
+    def get_by_id(self, version_id: int) -> DatasetVersion:
+        """The dataset version a model's lineage points at (its store id)."""
+        return self._wrap(self.project.metadata.get_dataset_version_by_id(version_id))
+
     def versions(self, name: str) -> list[DatasetVersion]:
         validate_name(name, kind="dataset name")
         return [self._wrap(r) for r in self.project.metadata.list_dataset_versions(name)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -79,6 +81,20 @@ def calibration(y: NDArray[np.int64], proba: NDArray[np.float64], bins: int = 10
     return {"ece": float(ece), "bins": rows, "well_calibrated": bool(ece < 0.05)}
 
 
+MIN_IMPORTANCE_ROWS = 200
+
+
+@dataclass(frozen=True)
+class Importance:
+    """Permutation importance and how it was measured (or why it was not)."""
+
+    rows: list[dict[str, Any]]
+    n_rows: int = 0
+    repeats: int = 0
+    seconds: float = 0.0
+    skipped: str | None = None  # the reason, when it did not fit in the time left
+
+
 def permutation_importance(
     model: NativeModel,
     frame: pd.DataFrame,
@@ -87,8 +103,18 @@ def permutation_importance(
     max_rows: int = 2000,
     repeats: int = 2,
     seed: int = 0,
-) -> list[dict[str, Any]]:
-    """Loss increase when each input column is shuffled (bigger = more important)."""
+    deadline: float | None = None,
+) -> Importance:
+    """Loss increase when each input column is shuffled (bigger = more important).
+
+    Why a ``deadline``: this is one predict per column and repeat, after the search; on a
+    wide table or a big ensemble it took 40 s past a 60 s budget. With a deadline (a
+    ``time.time()``), one predict on the sample is timed first and the rows, then the
+    repeats, shrink to what fits; when even ``MIN_IMPORTANCE_ROWS`` rows once per column
+    do not fit, it is skipped with the reason (``lepton models explain`` computes it on
+    demand, without a clock).
+    """
+    started = time.time()
     rng = np.random.default_rng(seed)
     if len(frame) > max_rows:
         frame = frame.sample(n=max_rows, random_state=seed)
@@ -97,8 +123,26 @@ def permutation_importance(
     features = labelled.drop(columns=[model.target_name])
     chosen = get_metric(metric, model.task)
     base = chosen.loss(y, model.predict_raw(features))
-    rows = []
-    for column in model.input_columns:
+    columns = list(model.input_columns)
+    if deadline is not None and columns:
+        per_row = (time.time() - started) / max(len(features), 1)
+        left = deadline - time.time()
+        affordable = left / (per_row * len(columns)) if per_row > 0 else float("inf")
+        if affordable < MIN_IMPORTANCE_ROWS:
+            needed = per_row * len(columns) * MIN_IMPORTANCE_ROWS
+            return Importance(
+                [],
+                skipped=f"needs ~{needed:.1f} s and {max(left, 0):.1f} s of the budget were left",
+            )
+        n_rows = min(len(features), int(affordable))
+        repeats = max(1, min(repeats, int(affordable // max(n_rows, 1))))
+        if n_rows < len(features):
+            keep = rng.choice(len(features), size=n_rows, replace=False)
+            features = features.iloc[keep].reset_index(drop=True)
+            y = y[keep]
+            base = chosen.loss(y, model.predict_raw(features))
+    rows: list[dict[str, Any]] = []
+    for column in columns:
         deltas = []
         for _ in range(repeats):
             shuffled = features.copy()
@@ -107,4 +151,5 @@ def permutation_importance(
         rows.append(
             {"feature": column, "importance": float(np.mean(deltas)), "std": float(np.std(deltas))}
         )
-    return sorted(rows, key=lambda r: -r["importance"])
+    rows.sort(key=lambda r: -float(r["importance"]))
+    return Importance(rows, len(features), repeats, time.time() - started)
