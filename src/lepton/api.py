@@ -17,6 +17,7 @@ cannot drift apart: both call the same functions.
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -118,6 +119,11 @@ class Model:
     def ref(self) -> str:
         return f"{self.version.name}@{self.version.version}"
 
+    @property
+    def timings(self) -> dict[str, float]:
+        """Seconds per phase of the ``fit`` call (start and data, search, importance, …)."""
+        return dict(self._outcome.timings)
+
     def leaderboard(self) -> pd.DataFrame:
         return self.automl.leaderboard()  # type: ignore[no-any-return]
 
@@ -189,6 +195,7 @@ def fit(
     Recommendation: ``task="recommend", user_column=…, item_column=…`` plus optional
     ``rating_column``, ``time_column`` and ``k``.
     """
+    started = time.time()  # the budget is the caller's wall clock: ingest counts too
     from lepton.learn.training import train_dataset
     from lepton.runtime.kinds import check_options
 
@@ -223,6 +230,7 @@ def fit(
         model_name=name,
         seed=seed,
         options=options or None,
+        started_at=started,
     )
     return Model(outcome)
 
