@@ -233,3 +233,26 @@ def test_mostly_empty_rows_lean_on_the_prior_of_their_known_category() -> None:
     proba = model.predict_proba(rows)
     assert proba.loc[0].idxmax() == "A" and proba.loc[1].idxmax() == "C"
     assert np.allclose(proba.sum(axis=1), 1.0)
+
+
+def test_a_big_batch_predicts_on_every_core_with_the_same_outputs(
+    binary_frame: pd.DataFrame,
+) -> None:
+    from lepton.learn.model import BATCH_ROWS
+
+    model = AutoML(
+        "y",
+        time_limit=30,
+        families=["lightgbm", "xgboost", "catboost"],
+        executor=InProcessExecutor(),
+        max_trials=3,
+    ).fit(binary_frame)
+    big = pd.concat([binary_frame] * (BATCH_ROWS // len(binary_frame) + 1), ignore_index=True)
+    together = model.model_.predict_raw(big.drop(columns=["y"]))  # every core
+    in_parts = np.concatenate(  # small batches: one thread each
+        [
+            model.model_.predict_raw(big.drop(columns=["y"]).iloc[i : i + 1000])
+            for i in range(0, len(big), 1000)
+        ]
+    )
+    np.testing.assert_allclose(together, in_parts, rtol=0, atol=1e-12)

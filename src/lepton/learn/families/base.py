@@ -9,6 +9,9 @@ for regression, so ensembling and metrics never care which library made them.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -64,6 +67,28 @@ class Family(Protocol):
         info: TaskInfo,
         deadline: float,
     ) -> FitResult: ...
+
+
+_PREDICT_THREADS: ContextVar[int] = ContextVar("lepton_predict_threads", default=1)
+
+
+def predict_threads() -> int:
+    """Threads a fitted model may use to predict now: 1 unless a batch asked for more.
+
+    Why one by default: CV trials run one per core, and the server batches small
+    requests on its own threads; only a big batch (``lepton predict``, ``Model.predict``)
+    gains from every core, and it says so with ``using_predict_threads``.
+    """
+    return _PREDICT_THREADS.get()
+
+
+@contextmanager
+def using_predict_threads(threads: int) -> Iterator[None]:
+    token = _PREDICT_THREADS.set(max(1, threads))
+    try:
+        yield
+    finally:
+        _PREDICT_THREADS.reset(token)
 
 
 def seconds_left(deadline: float) -> float:

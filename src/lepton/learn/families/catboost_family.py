@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from lepton.learn.families.base import FitResult, FloatArray, TaskInfo, as_proba
+from lepton.learn.families.base import FitResult, FloatArray, TaskInfo, as_proba, predict_threads
 from lepton.learn.families.registry import FamilySpec
 from lepton.learn.features import Encoded
 
@@ -45,9 +45,12 @@ class CatBoostModel:
 
     def predict(self, data: Encoded) -> FloatArray:
         if self.info.is_classification:
-            raw = self.model.predict(pool(data), prediction_type="Probability", thread_count=1)
+            raw = self.model.predict(
+                pool(data), prediction_type="Probability", thread_count=predict_threads()
+            )
             return as_proba(raw, self.info.n_classes)
-        return np.asarray(self.model.predict(pool(data), thread_count=1), dtype=np.float64)
+        raw = self.model.predict(pool(data), thread_count=predict_threads())
+        return np.asarray(raw, dtype=np.float64)
 
 
 class _Deadline:

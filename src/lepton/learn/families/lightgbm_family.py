@@ -15,6 +15,7 @@ from lepton.learn.families.base import (
     TaskInfo,
     as_proba,
     categorical_indices,
+    predict_threads,
     tree_matrix,
 )
 from lepton.learn.families.registry import FamilySpec
@@ -32,7 +33,7 @@ class LightGBMModel:
     info: TaskInfo
 
     def predict(self, data: Encoded) -> FloatArray:
-        raw = self.booster.predict(tree_matrix(data), num_threads=1)
+        raw = self.booster.predict(tree_matrix(data), num_threads=predict_threads())
         if self.info.is_classification:
             return as_proba(np.asarray(raw), self.info.n_classes)
         return np.asarray(raw, dtype=np.float64)

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from lepton.learn.families.base import FitResult, FloatArray, TaskInfo, as_proba, tree_matrix
+from lepton.learn.families.base import (
+    FitResult,
+    FloatArray,
+    TaskInfo,
+    as_proba,
+    predict_threads,
+    tree_matrix,
+)
 from lepton.learn.families.registry import FamilySpec
 from lepton.learn.features import Encoded
 
@@ -41,6 +48,10 @@ class XGBoostModel:
     info: TaskInfo
 
     def predict(self, data: Encoded) -> FloatArray:
+        threads = predict_threads()
+        if getattr(self, "_threads", None) != threads:  # trained with nthread=1
+            self.booster.set_param({"nthread": threads})
+            self._threads = threads
         raw = self.booster.predict(dmatrix(data))
         if self.info.is_classification:
             return as_proba(raw, self.info.n_classes)
