@@ -100,7 +100,9 @@ def score(task: str, truth: pd.Series, preds: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-def run_one(framework: str, dataset: str, budget: int, seed: int, workdir: Path) -> Result:
+def run_one(
+    framework: str, dataset: str, budget: int, seed: int, workdir: Path, batch_rows: int = 0
+) -> Result:
     target, task = DATASETS[dataset]
     python = sys.executable if framework == "lepton" else str(PEERS_PYTHON)
     out = workdir / f"{framework}-{dataset}-{budget}"
@@ -121,6 +123,8 @@ def run_one(framework: str, dataset: str, budget: int, seed: int, workdir: Path)
         str(seed),
         "--out",
         str(out),
+        "--batch-rows",
+        str(batch_rows),
     ]
     env = {
         **os.environ,
@@ -241,7 +245,24 @@ def summarise(results: list[Result]) -> dict[str, Any]:
             gap = f"{100 * (lep['rmse'] - best) / best:+.2f}% RMSE"
         summary["gap_to_best_peer"][f"{dataset}@{budget}"] = gap
     summary["ranks"] = {f"{d}@{b}": v for (d, b), v in ranks.items()}
+    summary["batch_predict"] = batch_predict(results)
     return summary
+
+
+def batch_predict(results: list[Result]) -> dict[str, dict[str, Any]]:
+    """Seconds to score ``--batch-rows`` rows per framework, and Lepton's ratio to the
+    fastest peer (issue 18: within 1.5x)."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in results:
+        seconds = r.info.get("batch_predict_seconds") if r.status == "ok" else None
+        if seconds is not None:
+            entry = out.setdefault(f"{r.dataset}@{r.budget}", {"rows": r.info["batch_rows"]})
+            entry[r.framework] = float(seconds)
+    for entry in out.values():
+        peers = [v for k, v in entry.items() if k not in ("rows", "lepton")]
+        if "lepton" in entry and peers:
+            entry["lepton_over_fastest_peer"] = entry["lepton"] / min(peers)
+    return out
 
 
 def render(results: list[Result], summary: dict[str, Any], console: Console) -> None:
@@ -285,6 +306,22 @@ def render(results: list[Result], summary: dict[str, Any], console: Console) -> 
         ],
     )
     console.print(avg)
+    if summary.get("batch_predict"):
+        batch = Table(title="Batch prediction: seconds to score the test rows repeated")
+        batch.add_column("dataset @ budget")
+        batch.add_column("rows", justify="right")
+        for fw in frameworks:
+            batch.add_column(fw, justify="right")
+        batch.add_column("lepton ÷ fastest peer", justify="right")
+        for key, entry in summary["batch_predict"].items():
+            ratio = entry.get("lepton_over_fastest_peer")
+            batch.add_row(
+                key,
+                f"{entry['rows']:,}",
+                *[f"{entry[fw]:.2f}" if fw in entry else "" for fw in frameworks],
+                "" if ratio is None else f"{ratio:.2f}x",
+            )
+        console.print(batch)
     if summary["gap_to_best_peer"]:
         console.print(
             "Lepton vs best peer: "
@@ -341,6 +378,12 @@ def main() -> int:
     parser.add_argument("--datasets", nargs="*", choices=sorted(DATASETS))
     parser.add_argument("--frameworks", nargs="*", choices=FRAMEWORKS, default=list(FRAMEWORKS))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--batch-rows",
+        type=int,
+        default=100_000,
+        help="after each fit, time one predict over the test rows repeated to this many (0: off)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "automl.json")
     parser.add_argument(
         "--render", action="store_true", help="only re-render the table and plot of --out"
@@ -366,7 +409,7 @@ def main() -> int:
             for dataset in datasets:
                 for fw in args.frameworks:
                     console.print(f"[dim]{fw} on {dataset} @ {budget}s …[/]")
-                    result = run_one(fw, dataset, budget, args.seed, Path(tmp))
+                    result = run_one(fw, dataset, budget, args.seed, Path(tmp), args.batch_rows)
                     results.append(result)
                     shown = (
                         f"{result.primary}={result.metrics[result.primary]:.4f} fit {result.fit_seconds:.1f}s"

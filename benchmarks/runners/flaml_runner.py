@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ METRICS = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
 
 def fit_predict(
     train: pd.DataFrame, test: pd.DataFrame, target: str, task: str, time_limit: float, seed: int
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+) -> tuple[pd.DataFrame, dict[str, Any], Callable[[pd.DataFrame], Any]]:
     import flaml
     from flaml import AutoML
 
@@ -41,13 +42,18 @@ def fit_predict(
         preds, pred_s = timed(
             lambda: pd.DataFrame(automl.predict_proba(test), columns=automl.classes_)
         )
-    return preds, {
+    info = {
         "framework": "flaml",
         "version": flaml.__version__,
         "fit_seconds": fit_s,
         "predict_seconds": pred_s,
         "best_model": automl.best_estimator,
     }
+
+    def predict(frame: pd.DataFrame) -> Any:
+        return automl.predict(frame) if task == "regression" else automl.predict_proba(frame)
+
+    return preds, info, predict
 
 
 if __name__ == "__main__":

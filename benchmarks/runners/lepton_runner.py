@@ -8,6 +8,7 @@ a fresh project home (issue 18: the limit is the user's wall clock).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from common import run, timed
 
 def fit_predict(
     train: pd.DataFrame, test: pd.DataFrame, target: str, task: str, time_limit: float, seed: int
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+) -> tuple[pd.DataFrame, dict[str, Any], Callable[[pd.DataFrame], Any]]:
     import os
     import tempfile
 
@@ -35,7 +36,7 @@ def fit_predict(
         preds, pred_s = timed(lambda: model.predict_proba(test))
     automl = model.automl
     best = automl.leaderboard().iloc[0].to_dict()
-    return preds, {
+    info = {
         "framework": "lepton",
         "version": getattr(lepton, "__version__", "dev"),
         "fit_seconds": fit_s,
@@ -44,6 +45,11 @@ def fit_predict(
         "best_model": best.get("model"),
         "phases": model.timings,
     }
+
+    def predict(frame: pd.DataFrame) -> Any:
+        return model.predict(frame) if task == "regression" else model.predict_proba(frame)
+
+    return preds, info, predict
 
 
 if __name__ == "__main__":
