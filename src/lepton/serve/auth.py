@@ -48,7 +48,7 @@ class KeyChecker:
 
     def require(self, header_value: str | None, allowed: tuple[str, ...]) -> list[str]:
         """Scopes of the presented key, or a 401/403 naming what is needed."""
-        token = _token(header_value)
+        token = bearer_token(header_value)
         if not token:
             raise AuthError(
                 "missing API key: send 'Authorization: Bearer <key>' "
@@ -64,7 +64,8 @@ class KeyChecker:
         return scopes
 
 
-def _token(value: str | None) -> str | None:
+def bearer_token(value: str | None) -> str | None:
+    """The key in an ``Authorization`` header (``Bearer <key>`` or the bare key)."""
     if not value:
         return None
     value = value.strip()

@@ -22,6 +22,7 @@ from starlette.responses import Response
 from lepton.errors import LeptonError
 from lepton.ui.context import UiDep
 from lepton.ui.sessions import SESSION_COOKIE, Session
+from lepton.ui.templating import url_prefix
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -42,8 +43,12 @@ class CsrfError(LeptonError):
 
 
 def _session(request: Request, ui: UiDep) -> Session:
-    session = ui.sessions.get(request.cookies.get(SESSION_COOKIE))
-    if session is None or not ui.key_active(session.key_id):
+    cookie = request.cookies.get(SESSION_COOKIE)
+    session = ui.sessions.get(cookie)
+    if session is not None and not ui.key_active(session.key_id):
+        ui.sessions.close(cookie)  # the key was revoked: the session ends with it
+        session = None
+    if session is None:
         raise LoginRequired("log in with an admin key")
     request.state.ui_session = session
     return session
@@ -78,7 +83,7 @@ ActionSession = Annotated[Session, Depends(_action_session)]
 
 def login_redirect(request: Request) -> Response:
     """Where a request without a session goes: the login form, remembering the page."""
-    prefix = request.scope.get("root_path", "")
+    prefix = url_prefix(request)
     target = f"{prefix}/login?next={quote(request.url.path)}"
     if request.headers.get("hx-request"):
         return Response(status_code=401, headers={"HX-Redirect": target})
@@ -107,6 +112,6 @@ class SecurityHeaders(BaseHTTPMiddleware):
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
-        if not request.url.path.startswith(request.scope.get("root_path", "") + "/static/"):
+        if not request.url.path.startswith(url_prefix(request) + "/static/"):
             response.headers["Cache-Control"] = "no-store"
         return response

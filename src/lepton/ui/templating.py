@@ -63,6 +63,11 @@ def _json_block(value: Any) -> Markup:
     return Markup(text)  # escaped just above for its one context
 
 
+def url_prefix(request: Request) -> str:
+    """Where the dashboard is mounted (``/ui``): every link and redirect starts with it."""
+    return str(request.scope.get("root_path", "") or "")
+
+
 class Templates:
     """The dashboard's template environment and its ``render`` entry point."""
 
@@ -84,7 +89,7 @@ class Templates:
         """Render ``name`` with the request's session, CSRF token and URL prefix added."""
         session = getattr(request.state, "ui_session", None)
         context = {
-            "prefix": request.scope.get("root_path", ""),
+            "prefix": url_prefix(request),
             "path": request.url.path,
             "session": session,
             "csrf_token": session.csrf_token if session is not None else "",

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field
 
 from lepton.serve import deployments as deploy_ops
-from lepton.serve.auth import ADMIN
+from lepton.serve.auth import ADMIN, bearer_token
 from lepton.serve.context import Context
 from lepton.serve.routes import statuses
 from lepton.serve.routes.bodies import json_request_body, read_model, read_optional_model
@@ -48,9 +48,7 @@ def _actor(context: Context, authorization: str | None) -> str:
 
     One indexed read of the key, only on admin writes (run in the worker thread).
     """
-    token = (authorization or "").strip()
-    if token.lower().startswith("bearer "):
-        token = token[7:].strip()
+    token = bearer_token(authorization)
     try:
         record = context.keys.store.verify_api_key(token, touch=False) if token else None
     except Exception:  # the name is a nicety: the change itself was authorized already

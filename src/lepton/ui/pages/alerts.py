@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from lepton.ui.context import UiDep
 from lepton.ui.security import PageSession
+from lepton.ui.templating import url_prefix
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -29,7 +30,7 @@ def alerts_list(
     page = ui.project.metadata.alerts.page(
         offset=max(offset, 0), limit=PAGE_SIZE, deployment=chosen
     )
-    prefix = request.scope.get("root_path", "") or ""
+    prefix = url_prefix(request)
     query = urlencode({"deployment": chosen}) + "&" if chosen else ""
     names = sorted(d.name for d in ui.project.metadata.list_deployments())
     return ui.templates.render(

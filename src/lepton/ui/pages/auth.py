@@ -12,12 +12,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from lepton.ui.context import UiDep
 from lepton.ui.security import ActionSession, safe_next
 from lepton.ui.sessions import ABSOLUTE_TIMEOUT_S, LOGIN_COOKIE, SESSION_COOKIE
+from lepton.ui.templating import url_prefix
 
 router = APIRouter()
 
 
 def _cookie_path(request: Request) -> str:
-    return (request.scope.get("root_path", "") or "") + "/"
+    return url_prefix(request) + "/"
 
 
 def _login_form(
@@ -71,7 +72,7 @@ def login(
             status_code=403,
         )
     session_id, _ = ui.sessions.open(record.id, record.name)
-    prefix = request.scope.get("root_path", "") or ""
+    prefix = url_prefix(request)
     response = RedirectResponse(safe_next(prefix, next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -89,7 +90,7 @@ def login(
 @router.post("/logout")
 def logout(request: Request, ui: UiDep, session: ActionSession) -> Response:
     ui.sessions.close(request.cookies.get(SESSION_COOKIE))
-    prefix = request.scope.get("root_path", "") or ""
+    prefix = url_prefix(request)
     response = RedirectResponse(f"{prefix}/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path=_cookie_path(request))
     return response

@@ -25,6 +25,7 @@ from lepton.store.metadata.records import DatasetVersionRecord, ModelVersionReco
 from lepton.store.project import Project
 from lepton.ui.context import UiDep
 from lepton.ui.security import PageSession
+from lepton.ui.templating import url_prefix
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -39,7 +40,7 @@ def datasets_page(
     page = ui.project.metadata.datasets.summaries_page(
         offset=max(offset, 0), limit=PAGE_SIZE, search=search or None
     )
-    prefix = request.scope.get("root_path", "")
+    prefix = url_prefix(request)
     base = f"{prefix}/datasets?" + (f"search={_quote(search)}&" if search else "")
     template = (
         "partials/datasets_table.html"

@@ -25,6 +25,7 @@ from lepton.store.metadata.records import DeploymentEventRecord, Page
 from lepton.ui import live
 from lepton.ui.context import UiContext, UiDep
 from lepton.ui.security import ActionSession, PageSession
+from lepton.ui.templating import url_prefix
 
 router = APIRouter()
 HISTORY_SIZE = 20
@@ -32,15 +33,11 @@ DEFAULT_RETRAIN_LIMIT = 60.0
 MAX_RETRAIN_LIMIT = 24 * 3600.0
 
 
-def _prefix(request: Request) -> str:
-    return str(request.scope.get("root_path", "") or "")
-
-
 def _back(request: Request, name: str) -> RedirectResponse:
     from urllib.parse import quote
 
     return RedirectResponse(
-        f"{_prefix(request)}/deployments/{quote(name, safe='')}", status_code=303
+        f"{url_prefix(request)}/deployments/{quote(name, safe='')}", status_code=303
     )
 
 
@@ -92,7 +89,7 @@ def deployment_detail(
         jobs=jobs,
         history=history,
         history_rows=_history_rows(history),
-        history_base=f"{_prefix(request)}/deployments/{quote(name, safe='')}?history_",
+        history_base=f"{url_prefix(request)}/deployments/{quote(name, safe='')}?history_",
         default_time_limit=int(DEFAULT_RETRAIN_LIMIT),
         **_live(ui, name),
     )

@@ -17,12 +17,13 @@ from lepton.errors import DataError, LeptonError
 from lepton.serve.auth import SCOPES
 from lepton.ui.context import UiDep
 from lepton.ui.security import ActionSession, PageSession
+from lepton.ui.templating import url_prefix
 
 router = APIRouter()
 
 
 def _back(request: Request) -> RedirectResponse:
-    return RedirectResponse(f"{request.scope.get('root_path', '') or ''}/keys", status_code=303)
+    return RedirectResponse(f"{url_prefix(request)}/keys", status_code=303)
 
 
 @router.get("/keys", response_class=HTMLResponse)

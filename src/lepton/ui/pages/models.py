@@ -30,6 +30,7 @@ from lepton.store.project import Project
 from lepton.ui import lineage
 from lepton.ui.context import UiDep
 from lepton.ui.security import ActionSession, PageSession
+from lepton.ui.templating import url_prefix
 
 router = APIRouter()
 PAGE_SIZE = 20
@@ -39,10 +40,6 @@ VARIANT_SUFFIX = ".optimized"
 
 def _offset(value: int | None) -> int:
     return max(int(value or 0), 0)
-
-
-def _prefix(request: Request) -> str:
-    return str(request.scope.get("root_path", "") or "")
 
 
 _MANIFESTS: dict[tuple[str, str, str | None], str] = {}
@@ -146,7 +143,7 @@ def _lineage_svg(
     *,
     each_variant: bool,
 ) -> Any:
-    prefix = _prefix(request)
+    prefix = url_prefix(request)
     graph = lineage.Graph()
     specs = _deployments(project)
     for record in records:
@@ -261,7 +258,7 @@ def models_list(
     page = metadata.models.summaries_page(
         offset=_offset(offset), limit=PAGE_SIZE, search=search or None
     )
-    base = f"{_prefix(request)}/models?" + (f"search={_q(search)}&" if search else "")
+    base = f"{url_prefix(request)}/models?" + (f"search={_q(search)}&" if search else "")
     return ui.templates.render(request, "models.html", page=page, search=search, base=base)
 
 
@@ -292,7 +289,7 @@ def model_detail(
         {"record": r, "metrics": _measured(project, r, datasets), "optimized": _chosen(r)}
         for r in versions.items
     ]
-    prefix = _prefix(request)
+    prefix = url_prefix(request)
     return ui.templates.render(
         request,
         "models_detail.html",
@@ -396,7 +393,7 @@ def model_version(
 
 
 def _back(request: Request, name: str) -> RedirectResponse:
-    return RedirectResponse(f"{_prefix(request)}/models/{_q(name)}", status_code=303)
+    return RedirectResponse(f"{url_prefix(request)}/models/{_q(name)}", status_code=303)
 
 
 @router.post("/models/{name}/aliases")

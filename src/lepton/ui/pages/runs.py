@@ -36,6 +36,7 @@ from lepton.store.metadata.repositories.runs import RUN_STATUSES
 from lepton.store.project import Project
 from lepton.ui.context import UiDep
 from lepton.ui.security import PageSession
+from lepton.ui.templating import url_prefix
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -136,8 +137,7 @@ def runs_page(
         "page": page,
         "q": q,
         "metric": metric,
-        "base": f"{request.scope.get('root_path', '')}/runs?"
-        + (q.url(offset=0) + "&" if q.url(offset=0) else ""),
+        "base": f"{url_prefix(request)}/runs?" + (q.url(offset=0) + "&" if q.url(offset=0) else ""),
     }
     if _hx_partial(request):
         response = ui.templates.render(request, "partials/runs_table.html", **values)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -117,33 +117,10 @@ class ModelRepository(Repository):
         """Every model that has a version, by name, with its latest version and aliases."""
 
         def work(session: Session) -> list[ModelSummary]:
-            stats = {
-                model_id: (latest, n, updated)
-                for model_id, latest, n, updated in session.execute(
-                    select(
-                        ModelVersion.model_id,
-                        func.max(ModelVersion.version),
-                        func.count(),
-                        func.max(ModelVersion.created_at),
-                    ).group_by(ModelVersion.model_id)
-                )
-            }
-            out = []
-            for model in session.scalars(select(RegisteredModel).order_by(RegisteredModel.name)):
-                if model.id not in stats:
-                    continue
-                latest, n, updated = stats[model.id]
-                out.append(
-                    ModelSummary(
-                        name=model.name,
-                        task=model.task,
-                        latest_version=latest,
-                        n_versions=n,
-                        aliases=alias_map(session, model.id),
-                        updated_at=as_utc(updated),
-                    )
-                )
-            return out
+            models = session.scalars(
+                select(RegisteredModel).where(_has_version()).order_by(RegisteredModel.name)
+            ).all()
+            return _summaries(session, models)
 
         return self._tx.read(work)
 
@@ -189,10 +166,7 @@ class ModelRepository(Repository):
         offset, limit = page_window(offset, limit)
 
         def work(session: Session) -> Page[ModelSummary]:
-            has_version = (
-                select(ModelVersion.id).where(ModelVersion.model_id == RegisteredModel.id).exists()
-            )
-            where: list[ColumnElement[bool]] = [has_version]
+            where: list[ColumnElement[bool]] = [_has_version()]
             if search and exact:
                 where.append(RegisteredModel.name == search)
             elif search:
@@ -206,38 +180,7 @@ class ModelRepository(Repository):
                 .limit(limit)
             ).all()
             total = session.scalar(select(func.count()).select_from(RegisteredModel).where(*where))
-            ids = [m.id for m in models]
-            stats: dict[int, tuple[int, int, Any]] = {}
-            aliases: dict[int, dict[str, int]] = {i: {} for i in ids}
-            if ids:
-                for model_id, latest, n, updated in session.execute(
-                    select(
-                        ModelVersion.model_id,
-                        func.max(ModelVersion.version),
-                        func.count(),
-                        func.max(ModelVersion.created_at),
-                    )
-                    .where(ModelVersion.model_id.in_(ids))
-                    .group_by(ModelVersion.model_id)
-                ):
-                    stats[model_id] = (latest, n, updated)
-                for alias in session.scalars(
-                    select(ModelAlias).where(ModelAlias.model_id.in_(ids))
-                ):
-                    aliases[alias.model_id][alias.alias] = alias.version
-            items = [
-                ModelSummary(
-                    name=m.name,
-                    task=m.task,
-                    latest_version=stats[m.id][0],
-                    n_versions=stats[m.id][1],
-                    aliases=aliases[m.id],
-                    updated_at=as_utc(stats[m.id][2]),
-                )
-                for m in models
-                if m.id in stats  # a version deleted between the two reads
-            ]
-            return Page(items, int(total or 0), offset, limit)
+            return Page(_summaries(session, models), int(total or 0), offset, limit)
 
         return self._tx.read(work)
 
@@ -297,6 +240,44 @@ class ModelRepository(Repository):
                 session, ModelVersion.dataset_version_id.in_(wanted), offset, limit
             )
         )
+
+
+def _has_version() -> ColumnElement[bool]:
+    return select(ModelVersion.id).where(ModelVersion.model_id == RegisteredModel.id).exists()
+
+
+def _summaries(session: Session, models: Sequence[RegisteredModel]) -> list[ModelSummary]:
+    """Summaries of ``models`` in their order: two queries whatever their number (version
+    stats, aliases), none per model."""
+    ids = [m.id for m in models]
+    stats: dict[int, tuple[int, int, Any]] = {}
+    aliases: dict[int, dict[str, int]] = {i: {} for i in ids}
+    if ids:
+        for model_id, latest, n, updated in session.execute(
+            select(
+                ModelVersion.model_id,
+                func.max(ModelVersion.version),
+                func.count(),
+                func.max(ModelVersion.created_at),
+            )
+            .where(ModelVersion.model_id.in_(ids))
+            .group_by(ModelVersion.model_id)
+        ):
+            stats[model_id] = (latest, n, updated)
+        for alias in session.scalars(select(ModelAlias).where(ModelAlias.model_id.in_(ids))):
+            aliases[alias.model_id][alias.alias] = alias.version
+    return [
+        ModelSummary(
+            name=m.name,
+            task=m.task,
+            latest_version=stats[m.id][0],
+            n_versions=stats[m.id][1],
+            aliases=aliases[m.id],
+            updated_at=as_utc(stats[m.id][2]),
+        )
+        for m in models
+        if m.id in stats  # a version deleted between the two reads
+    ]
 
 
 def _versions_page(
