@@ -181,9 +181,14 @@ def fit(
     name: str | None = None,
     test: pd.DataFrame | DatasetVersion | str | None = None,
     seed: int = 0,
+    infer_limit: float | None = None,
     **options: Any,
 ) -> Model:
     """AutoML on a DataFrame, a dataset version or a file; the result is versioned and registered.
+
+    ``infer_limit`` (tables and text): seconds per row, on one core, that a batch
+    prediction may cost; the ensemble is chosen among members that fit (fewer members, or
+    fewer fold models), trading accuracy for scoring speed. Default: no limit.
 
     Forecasting: ``task="forecast", time_column=…, horizon=H`` plus optional ``id_column``,
     ``known_covariates``, ``static_covariates``, ``quantiles`` and ``n_windows``.
@@ -231,6 +236,7 @@ def fit(
         seed=seed,
         options=options or None,
         started_at=started,
+        infer_limit=infer_limit,
     )
     return Model(outcome)
 

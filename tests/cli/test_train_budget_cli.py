@@ -35,3 +35,20 @@ def test_train_reports_its_phases_and_explain_ranks_the_inputs(
 
     bad = cli("models", "explain", "churn", "--rows", "0")
     assert bad.code != 0 and "--rows" in bad.err
+
+
+def test_train_takes_an_infer_limit_and_refuses_a_bad_one(cli: CliRunner, tmp_path: Path) -> None:
+    churn_frame().to_csv(tmp_path / "churn.csv", index=False)
+    assert (
+        cli("data", "add", str(tmp_path / "churn.csv"), "--name", "churn", "--target", "y").code
+        == 0
+    )
+    args = ("train", "churn", "--time-limit", "8", "--families", "linear", "--folds", "2")
+    trained = cli(*args, "--infer-limit", "1e-15")
+    assert trained.code == 0, trained.err
+    assert "--infer-limit 1e-15 s/row" in " ".join(trained.out.split())
+    run = Project.open().metadata.list_runs(limit=1)[0]
+    assert run.params["infer_limit"] == 1e-15  # retrain keeps the champion's limit
+    bad = cli(*args, "--infer-limit", "-1")
+    assert bad.code != 0 and "--infer-limit must be > 0" in bad.err
+    assert len(bad.err.strip().splitlines()) == 1

@@ -256,3 +256,57 @@ def test_a_big_batch_predicts_on_every_core_with_the_same_outputs(
         ]
     )
     np.testing.assert_allclose(together, in_parts, rtol=0, atol=1e-12)
+
+
+def test_greedy_ensemble_keeps_the_distinct_members_within_a_cost_budget() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 500)
+    signal = 2.0 * y - 1.0  # three models with the same signal and independent noise
+    oofs = [
+        np.column_stack([1 - p, p])
+        for p in (1 / (1 + np.exp(-(signal + rng.normal(0, 1.5, 500)))) for _ in range(3))
+    ]
+    metric = get_metric("log_loss", "binary")
+    free, _ = greedy_ensemble(oofs, y, metric)
+    assert np.count_nonzero(free) > 1  # unconstrained, it blends
+    capped, loss = greedy_ensemble(oofs, y, metric, costs=[3.0, 1.0, 1.0], budget=2.5)
+    assert capped[0] == 0 and capped.sum() == pytest.approx(1.0)  # the expensive one never fits
+    assert np.isfinite(loss)
+    none, nothing = greedy_ensemble(oofs, y, metric, costs=[3.0, 3.0, 3.0], budget=1.0)
+    assert not none.any() and nothing == float("inf")
+
+
+def test_infer_limit_keeps_fewer_members_or_fewer_fold_models() -> None:
+    from types import SimpleNamespace
+
+    from lepton.learn.automl import _fastest_within, batch_cost
+
+    def trial(family: str, per_row: float) -> SimpleNamespace:
+        spec = SimpleNamespace(family=family, trial_id=0)
+        return SimpleNamespace(spec=spec, models=[object()] * 5, predict_seconds_per_row=per_row)
+
+    slow, fast = trial("lightgbm", 2e-6), trial("catboost", 1e-6)  # best first
+    assert batch_cost(slow) == pytest.approx(1e-5)
+    picked, keep, note = _fastest_within([slow, fast], 6e-6)  # only catboost's bag fits
+    assert (picked, keep) == (fast, 5) and "catboost#0 alone" in note
+    picked, keep, note = _fastest_within([slow, fast], 4.5e-6)  # no bag: the best, 2 folds
+    assert (picked, keep) == (slow, 2) and "kept 2 of 5 fold models of lightgbm#0" in note
+    picked, keep, note = _fastest_within([slow, fast], 1e-7)  # nothing fits: the fastest
+    assert (picked, keep) == (fast, 1) and "no model predicts that fast" in note
+
+
+def test_an_infer_limit_nothing_meets_keeps_one_fold_model(binary_frame: pd.DataFrame) -> None:
+    capped = quick("y", max_trials=3, infer_limit=1e-15).fit(binary_frame)
+    (member,) = capped.model_.members
+    assert len(member.models) == 1 and member.weight == 1.0
+    assert any("no model predicts that fast" in n for n in capped.notes_)
+    proba = capped.predict_proba(binary_frame.drop(columns=["y"]).head(20))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    roomy = quick("y", max_trials=3, infer_limit=1.0).fit(binary_frame)  # a second a row
+    free = quick("y", max_trials=3).fit(binary_frame)
+    assert [m.name for m in roomy.model_.members] == [m.name for m in free.model_.members]
+
+
+def test_infer_limit_must_be_positive_and_for_tables(binary_frame: pd.DataFrame) -> None:
+    with pytest.raises(LeptonError, match="infer-limit"):
+        quick("y", infer_limit=0.0).fit(binary_frame)

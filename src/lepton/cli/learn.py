@@ -123,6 +123,12 @@ def train_command(
     seed: int = typer.Option(0, "--seed"),
     folds: int = typer.Option(5, "--folds", help="cross-validation folds"),
     families: str | None = typer.Option(None, "--families", help="comma-separated model families"),
+    infer_limit: float | None = typer.Option(
+        None,
+        "--infer-limit",
+        help="tables, text: seconds per row a batch prediction may cost on one core "
+        "(e.g. 2e-6); trades accuracy for scoring speed",
+    ),
     time_column: str | None = typer.Option(
         None, "--time-column", help="forecast, recommend: the column of timestamps"
     ),
@@ -216,6 +222,7 @@ def train_command(
             seed=seed,
             n_folds=folds,
             families=families.split(",") if families else None,
+            infer_limit=infer_limit,
             on_event=view,
             options=options or None,
             started_at=command_started_at(),  # --time-limit is the user's wall clock

@@ -87,8 +87,11 @@ class AutoML:
         max_trials: int | None = None,
         options: dict[str, Any] | None = None,
         started_at: float | None = None,
+        infer_limit: float | None = None,
     ) -> None:
         self.target = target
+        # seconds per row a batch prediction may cost (one core): caps the ensemble
+        self.infer_limit = infer_limit
         # the budget's clock: the caller's start (the CLI passes its process start), else fit()
         self.started_at = started_at
         self.task = task
@@ -116,6 +119,8 @@ class AutoML:
         self.started_ = min(self.started_at or time.time(), time.time())
         if self.time_limit is None or self.time_limit <= 0:
             raise LeptonError(f"time limit must be > 0 seconds (got {self.time_limit})")
+        if self.infer_limit is not None and not self.infer_limit > 0:
+            raise LeptonError(f"--infer-limit must be > 0 seconds per row (got {self.infer_limit})")
         owner = kind_for_task(self.task)
         supervised = owner is None or get_kind(owner).needs_target
         if (supervised or self.target is not None) and self.target not in frame.columns:
@@ -132,6 +137,10 @@ class AutoML:
         inputs = frame.drop(columns=[self.target]) if self.target is not None else frame
         kinds = self.column_kinds or _infer_kinds(inputs.head(2000))
         kind = get_kind(owner or infer_kind(k for c, k in kinds.items() if c != self.target))
+        if self.infer_limit is not None and kind.name not in TABLE_INPUTS:
+            raise LeptonError(
+                f"--infer-limit applies to table and text models, not to {kind.name} ones"
+            )
         trained: AutoML = kind.entry("trainer")(self, frame, kinds)
         return trained
 
@@ -224,10 +233,15 @@ class AutoML:
         y: np.ndarray[Any, Any],
         metric: Metric,
     ) -> tuple[TrainedModel, list[LeaderboardRow]]:
-        candidates = result.successful[:MAX_ENSEMBLE_CANDIDATES]
+        candidates = [t for t in result.successful if t.oof is not None][:MAX_ENSEMBLE_CANDIDATES]
         oofs = [t.oof for t in candidates if t.oof is not None]
-        weights, ens_loss = greedy_ensemble(oofs, y, metric)
-        best = candidates[0]
+        limit = self.infer_limit
+        costs = [batch_cost(t) for t in candidates]
+        weights, ens_loss = greedy_ensemble(oofs, y, metric, costs=costs, budget=limit)
+        best, n_models = candidates[0], len(candidates[0].models)
+        if limit is not None:
+            best, n_models, note = _fastest_within(candidates, limit)
+            self.notes_.append(note)
         if ens_loss < best.loss - 1e-9 and np.count_nonzero(weights) > 1:
             chosen = [(t, float(w)) for t, w in zip(candidates, weights, strict=True) if w > 0]
             oof = np.sum([w * t.oof for t, w in chosen if t.oof is not None], axis=0)
@@ -241,7 +255,12 @@ class AutoML:
         temperature = 1.0
         if target.task != "regression" and oof is not None:
             temperature = fit_temperature(oof, y)
-        members = [Member(_name(t), t.spec.family, t.spec.params, t.models, w) for t, w in chosen]
+        members = [
+            Member(_name(t), t.spec.family, t.spec.params, t.models[:n_models], w)
+            if t is best
+            else Member(_name(t), t.spec.family, t.spec.params, t.models, w)
+            for t, w in chosen
+        ]
         prior = (
             np.asarray([float(np.mean(y))])
             if target.task == "regression"
@@ -297,6 +316,51 @@ class AutoML:
 
     def predict_proba(self, frame: pd.DataFrame) -> pd.DataFrame:
         return self.model_.predict_proba(frame)
+
+
+def batch_cost(trial: Any) -> float:
+    """Seconds per row, on one core, for all of a trial's fold models to predict a batch."""
+    return float(len(trial.models) * trial.predict_seconds_per_row)
+
+
+def _fastest_within(candidates: list[Any], limit: float) -> tuple[Any, int, str]:
+    """The best single trial whose fold models fit ``limit`` (seconds per row), how many of
+    its fold models to keep, and a note saying what the limit cost.
+
+    When no trial's whole bag fits, the best trial whose one fold model fits keeps as many
+    fold models as the limit pays for; when not even that fits, the fastest model is kept.
+    """
+    for trial in candidates:
+        if batch_cost(trial) <= limit:
+            return (
+                trial,
+                len(trial.models),
+                (
+                    f"--infer-limit {limit:g} s/row: the ensemble is chosen among members "
+                    f"predicting within it ({_name(trial)} alone: {batch_cost(trial):.2g} s/row)"
+                ),
+            )
+    for trial in candidates:
+        one = trial.predict_seconds_per_row
+        if one <= limit:
+            keep = max(1, min(len(trial.models), int(limit // one)))
+            return (
+                trial,
+                keep,
+                (
+                    f"--infer-limit {limit:g} s/row: no whole fold bag fits; kept {keep} of "
+                    f"{len(trial.models)} fold models of {_name(trial)} ({keep * one:.2g} s/row)"
+                ),
+            )
+    fastest = min(candidates, key=lambda t: t.predict_seconds_per_row)
+    return (
+        fastest,
+        1,
+        (
+            f"--infer-limit {limit:g} s/row: no model predicts that fast; kept the fastest, "
+            f"one fold model of {_name(fastest)} ({fastest.predict_seconds_per_row:.2g} s/row)"
+        ),
+    )
 
 
 def _name(trial: Any) -> str:

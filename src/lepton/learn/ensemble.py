@@ -7,6 +7,7 @@ overfitting the validation data because it only mixes existing predictions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -23,23 +24,39 @@ def greedy_ensemble(
     max_rounds: int = 60,
     patience: int = 8,
     init_top: int = 0,
+    costs: Sequence[float] | None = None,
+    budget: float | None = None,
 ) -> tuple[NDArray[np.float64], float]:
     """Return (weights over ``oofs``, ensemble loss).
 
     ``init_top``: start from an equal blend of the first (best) ``init_top`` candidates
     (Caruana et al.'s sorted initialisation), which keeps greedy steps from chasing the
     noise of one set of out-of-fold predictions.
+
+    ``costs`` and ``budget``: each candidate's prediction cost and a cap on the summed cost
+    of the distinct members picked (picking a member again is free). A candidate that would
+    break the cap is never picked; when none fits, the weights are all zero and the loss
+    infinite, and the caller decides (``AutoML``'s ``infer_limit``).
     """
     counts = np.zeros(len(oofs), dtype=np.int64)
     total = np.zeros_like(oofs[0])
     best_loss, best_counts, stale = float("inf"), counts.copy(), 0
-    start = min(init_top, len(oofs))
+    cost = np.zeros(len(oofs)) if costs is None else np.asarray(costs, dtype=np.float64)
+    cap = float("inf") if budget is None else float(budget)
+    start = min(init_top, len(oofs)) if budget is None else 0
     if start > 1:
         counts[:start] = 1
         total = np.sum(oofs[:start], axis=0)
         best_loss, best_counts = metric.loss(y, total / start), counts.copy()
     for round_ in range(start + 1, max_rounds + 1):
-        losses = [metric.loss(y, (total + p) / round_) for p in oofs]
+        spent = float(cost[counts > 0].sum())
+        allowed = (counts > 0) | (spent + cost <= cap)
+        if not allowed.any():
+            break
+        losses = [
+            metric.loss(y, (total + p) / round_) if ok else float("inf")
+            for p, ok in zip(oofs, allowed, strict=True)
+        ]
         pick = int(np.argmin(losses))
         counts[pick] += 1
         total += oofs[pick]
@@ -49,6 +66,8 @@ def greedy_ensemble(
             stale += 1
             if stale >= patience:
                 break
+    if not best_counts.any():
+        return np.zeros(len(oofs), dtype=np.float64), float("inf")
     weights = best_counts / best_counts.sum()
     return weights.astype(np.float64), float(best_loss)
 

@@ -63,6 +63,7 @@ def train_dataset(
     on_event: EventHandler | None = None,
     options: dict[str, Any] | None = None,
     started_at: float | None = None,
+    infer_limit: float | None = None,
 ) -> TrainOutcome:
     catalog = DataCatalog(project)
     dataset = catalog.get(dataset_ref)
@@ -94,6 +95,7 @@ def train_dataset(
         "seed": seed,
         "n_folds": n_folds,
         "families": families,
+        **({"infer_limit": infer_limit} if infer_limit is not None else {}),
         "dataset": dataset.ref,
         "test_dataset": test.ref if test else None,
         **({"options": options} if options else {}),
@@ -120,6 +122,7 @@ def train_dataset(
             on_event=on_event,
             options=options,
             started_at=started_at,
+            infer_limit=infer_limit,
         ).fit(frame)
         clock.lap("search")
         model = automl.model_

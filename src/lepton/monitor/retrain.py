@@ -194,6 +194,7 @@ def _train_challenger(
         families=params.get("families"),
         on_event=on_event,
         options=options,
+        infer_limit=params.get("infer_limit"),  # the challenger keeps the champion's limit
     )
     return dataset, outcome
 
