@@ -310,3 +310,30 @@ def test_an_infer_limit_nothing_meets_keeps_one_fold_model(binary_frame: pd.Data
 def test_infer_limit_must_be_positive_and_for_tables(binary_frame: pd.DataFrame) -> None:
     with pytest.raises(LeptonError, match="infer-limit"):
         quick("y", infer_limit=0.0).fit(binary_frame)
+
+
+def test_a_big_table_validates_on_one_hold_out_split(
+    binary_frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lepton.learn.automl as automl_module
+
+    monkeypatch.setattr(automl_module, "HOLDOUT_FROM_ROWS", 300)  # 400 rows count as big
+    model = quick("y", max_trials=3).fit(binary_frame)
+    assert model.n_folds_ == 1
+    assert model.validation_how_ is not None and "hold-out validation on 40 of 400" in (
+        model.validation_how_
+    )
+    assert all(len(m.models) == 1 for m in model.model_.members)  # one model per member
+    for trial in model.search_.successful:
+        assert trial.oof is not None and len(trial.oof) == 40
+    assert model.model_.prior is not None
+    assert model.model_.prior.sum() == pytest.approx(1.0)
+    proba = model.predict_proba(binary_frame.drop(columns=["y"]))
+    assert proba.shape == (400, 2)
+    explicit = quick("y", max_trials=2, n_folds=3).fit(binary_frame)  # folds asked: CV
+    assert explicit.n_folds_ == 3 and all(len(m.models) == 3 for m in explicit.model_.members)
+
+
+def test_fewer_than_two_folds_is_refused(binary_frame: pd.DataFrame) -> None:
+    with pytest.raises(LeptonError, match="--folds must be at least 2"):
+        quick("y", n_folds=1).fit(binary_frame)

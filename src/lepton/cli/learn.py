@@ -121,7 +121,11 @@ def train_command(
         None, "--name", help="model name (default: the dataset's name)"
     ),
     seed: int = typer.Option(0, "--seed"),
-    folds: int = typer.Option(5, "--folds", help="cross-validation folds"),
+    folds: int | None = typer.Option(
+        None,
+        "--folds",
+        help="cross-validation folds (default 5; from 100,000 rows one 10%% hold-out split)",
+    ),
     families: str | None = typer.Option(None, "--families", help="comma-separated model families"),
     infer_limit: float | None = typer.Option(
         None,

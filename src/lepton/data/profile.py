@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lepton.data.schema import Schema
+from lepton.runtime.columns import parse_timestamps
 
 HIST_BINS = 20
 TOP_VALUES = 10
@@ -124,7 +125,7 @@ def _column_stats(values: pd.Series, kind: str) -> dict[str, Any]:
     if kind == "numeric":
         return _numeric_stats(non_null.astype(float))
     if kind == "datetime":
-        times = pd.to_datetime(non_null, errors="coerce", format="mixed")
+        times = parse_timestamps(non_null)
         return {"min": str(times.min()), "max": str(times.max())}
     if kind == "text":
         lengths = non_null.astype(str).str.len()

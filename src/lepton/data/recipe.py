@@ -23,6 +23,7 @@ import pandas as pd
 
 from lepton.data.schema import unknown_column_message
 from lepton.errors import DataError
+from lepton.runtime.columns import parse_timestamps
 
 COERCE_TYPES = ("numeric", "integer", "datetime", "boolean", "string", "categorical")
 IMPUTE_STRATEGIES = ("median", "mean", "most_frequent", "constant")
@@ -191,7 +192,7 @@ def _coerce_series(values: pd.Series, kind: str) -> pd.Series:
         numbers = pd.to_numeric(cleaned, errors="coerce")
         return numbers.round().astype("Int64") if kind == "integer" else numbers.astype(float)
     if kind == "datetime":
-        return pd.to_datetime(values, errors="coerce", format="mixed")
+        return parse_timestamps(values)
     if kind == "boolean":
 
         def to_bool(v: Any) -> Any:

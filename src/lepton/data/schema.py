@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lepton.errors import DataError
+from lepton.runtime.columns import parse_timestamps
 
 KINDS = ("numeric", "categorical", "boolean", "datetime", "text", "image_path", "id")
 BOOLEAN_WORDS = {"true", "false", "yes", "no", "t", "f", "y", "n"}
@@ -119,7 +120,7 @@ def _kind(
     if text.str.lower().str.endswith(IMAGE_SUFFIXES).mean() >= 0.9:
         return "image_path", None
     if text.str.match(_DATE_LIKE).mean() >= 0.9:
-        parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+        parsed = parse_timestamps(text)
         if parsed.notna().mean() >= 0.9:
             return "datetime", "parsed from text"
     numeric_share = float(pd.to_numeric(text, errors="coerce").notna().mean())

@@ -8,6 +8,7 @@ from numpy.typing import NDArray
 
 from lepton.data.schema import unknown_column_message
 from lepton.errors import DataError
+from lepton.runtime.columns import parse_timestamps
 
 METHODS = ("random", "stratified", "group", "time")
 
@@ -45,7 +46,7 @@ def split_indices(
     if method == "group":
         return _grouped(frame[column], test_size, rng)
     times = (
-        pd.to_datetime(frame[column], errors="coerce", format="mixed")
+        parse_timestamps(frame[column])
         if not pd.api.types.is_numeric_dtype(frame[column])
         else frame[column]
     )

@@ -15,7 +15,13 @@ import pandas as pd
 
 from lepton.compute import Executor, available_cores, make_executor
 from lepton.errors import DataError, LeptonError
-from lepton.learn.cv import make_folds
+from lepton.learn.cv import (
+    HOLDOUT_FRACTION,
+    HOLDOUT_FROM_ROWS,
+    make_folds,
+    make_holdout,
+    validated_rows,
+)
 from lepton.learn.ensemble import fit_temperature, greedy_ensemble
 from lepton.learn.families import TaskInfo, family_names
 from lepton.learn.families.registry import Inputs
@@ -77,7 +83,7 @@ class AutoML:
         task: str | None = None,
         metric: str | None = None,
         time_limit: float = 60.0,
-        n_folds: int = 5,
+        n_folds: int | None = None,
         families: list[str] | None = None,
         seed: int = 0,
         n_workers: int | None = None,
@@ -97,7 +103,7 @@ class AutoML:
         self.task = task
         self.metric = metric
         self.time_limit = time_limit
-        self.n_folds = n_folds
+        self.n_folds = n_folds  # None: 5-fold CV, or a hold-out from HOLDOUT_FROM_ROWS rows
         self.families = families
         self.seed = seed
         self.n_workers = n_workers
@@ -169,7 +175,16 @@ class AutoML:
         self.notes_ += encoder.describe_drops()
         data = encoder.transform(features)
         n_folds = self._folds_for(y, target.task)
-        folds = make_folds(y, target.task, n_folds, self.seed)
+        if n_folds == 1:
+            folds = make_holdout(y, target.task, HOLDOUT_FRACTION, self.seed)
+            self.validation_how_ = (
+                f"hold-out validation on {len(folds[0][1]):,} of {len(y):,} rows "
+                f"({HOLDOUT_FRACTION:.0%}, {'stratified, ' if target.task != 'regression' else ''}"
+                f"from {HOLDOUT_FROM_ROWS:,} rows one split replaces k-fold CV)"
+            )
+            self.notes_.append(self.validation_how_)
+        else:
+            folds = make_folds(y, target.task, n_folds, self.seed)
         workers = self.n_workers or available_cores()
         threads = 1
         info = TaskInfo(target.task, len(target.labels), metric.name, self.seed, threads)
@@ -201,7 +216,11 @@ class AutoML:
             )
         self.task_, self.metric_, self.n_folds_ = target.task, metric.name, n_folds
         self.search_ = result
-        self.model_, self.leaderboard_ = self._assemble(result, encoder, target, y, metric)
+        rows = validated_rows(folds, len(y))
+        scored_y = y if rows is None else y[rows]  # what the out-of-fold predictions cover
+        self.model_, self.leaderboard_ = self._assemble(
+            result, encoder, target, scored_y, metric, everyone=y
+        )
         self.model_.extra[HEDGE_COUNTS] = _category_counts(
             data.cat, y, target.task, len(target.labels)
         )
@@ -210,7 +229,12 @@ class AutoML:
         return self
 
     def _folds_for(self, y: np.ndarray[Any, Any], task: str) -> int:
-        n_folds = self.n_folds
+        """Folds for k-fold CV, or 1 for a hold-out split (big tables, unless folds were set)."""
+        if self.n_folds is None and len(y) >= HOLDOUT_FROM_ROWS:
+            return 1
+        n_folds = 5 if self.n_folds is None else self.n_folds
+        if n_folds < 2:
+            raise LeptonError(f"--folds must be at least 2 (got {n_folds})")
         if task != "regression":
             smallest = int(np.bincount(y).min())
             if smallest < 2:
@@ -232,7 +256,11 @@ class AutoML:
         target: Any,
         y: np.ndarray[Any, Any],
         metric: Metric,
+        everyone: np.ndarray[Any, Any] | None = None,
     ) -> tuple[TrainedModel, list[LeaderboardRow]]:
+        """Ensemble, calibrate and rank; ``y`` is what the out-of-fold predictions cover,
+        ``everyone`` every training label (for the prior)."""
+        labels_seen = y if everyone is None else everyone
         candidates = [t for t in result.successful if t.oof is not None][:MAX_ENSEMBLE_CANDIDATES]
         oofs = [t.oof for t in candidates if t.oof is not None]
         limit = self.infer_limit
@@ -262,9 +290,9 @@ class AutoML:
             for t, w in chosen
         ]
         prior = (
-            np.asarray([float(np.mean(y))])
+            np.asarray([float(np.mean(labels_seen))])
             if target.task == "regression"
-            else np.bincount(y, minlength=len(target.labels)) / len(y)
+            else np.bincount(labels_seen, minlength=len(target.labels)) / len(labels_seen)
         )
         model = TrainedModel(encoder, target, self.label, members, temperature, prior=prior)
         weight_of = {id(t): w for t, w in chosen}

@@ -21,6 +21,12 @@ from lepton.learn.metrics import get_metric
 
 Folds = list[tuple[NDArray[np.int64], NDArray[np.int64]]]
 
+# From this many labelled rows one hold-out split replaces k-fold CV (FLAML's threshold
+# too): k fits per trial buy little variance there, cost k times the search time, and
+# leave k fold models per member for every prediction to run.
+HOLDOUT_FROM_ROWS = 100_000
+HOLDOUT_FRACTION = 0.1
+
 
 @dataclass
 class TrialSpec:
@@ -68,6 +74,26 @@ def make_folds(
     ]
 
 
+def make_holdout(y: NDArray[Any], task: str, fraction: float, seed: int) -> Folds:
+    """One (train, validation) split, stratified for classification."""
+    from sklearn.model_selection import train_test_split
+
+    rows = np.arange(len(y), dtype=np.int64)
+    train, valid = train_test_split(
+        rows,
+        test_size=fraction,
+        random_state=seed,
+        stratify=None if task == "regression" else y,
+    )
+    return [(np.sort(train), np.sort(valid))]
+
+
+def validated_rows(folds: Folds, n_rows: int) -> NDArray[np.int64] | None:
+    """The rows some fold validates, when that is not every row (a hold-out); else None."""
+    rows = np.unique(np.concatenate([valid for _, valid in folds]))
+    return None if len(rows) == n_rows else rows.astype(np.int64)
+
+
 def run_trial(spec: TrialSpec, data: Encoded, y: NDArray[Any], folds: Folds) -> TrialResult:
     """Fit ``spec`` on every fold; never raises (errors are carried in the result)."""
     result = TrialResult(spec)
@@ -103,9 +129,11 @@ def run_trial(spec: TrialSpec, data: Encoded, y: NDArray[Any], folds: Folds) -> 
             result.fold_losses.append(metric.loss(y[valid_idx], oof[valid_idx]))
             result.stopped_by_deadline |= fitted.stopped_by_deadline
         result.fit_seconds = time.perf_counter() - started - predict_time
-        result.predict_seconds_per_row = predict_time / max(1, len(y))
-        result.oof = oof
-        result.loss = metric.loss(y, oof)
+        rows = validated_rows(folds, len(y))
+        scored_y, scored = (y, oof) if rows is None else (y[rows], oof[rows])
+        result.predict_seconds_per_row = predict_time / max(1, len(scored_y))
+        result.oof = scored  # aligned with the validated rows (every row under k-fold CV)
+        result.loss = metric.loss(scored_y, scored)
     except Exception as exc:  # a failed trial must not end the search
         result.models = []
         result.error = f"{type(exc).__name__}: {exc}"

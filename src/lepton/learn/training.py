@@ -58,7 +58,7 @@ def train_dataset(
     test_ref: str | None = None,
     model_name: str | None = None,
     seed: int = 0,
-    n_folds: int = 5,
+    n_folds: int | None = None,
     families: list[str] | None = None,
     on_event: EventHandler | None = None,
     options: dict[str, Any] | None = None,

@@ -190,7 +190,7 @@ def _train_challenger(
         task=task,
         model_name=model,
         seed=seed,
-        n_folds=int(params.get("n_folds", 5)),
+        n_folds=params.get("n_folds"),
         families=params.get("families"),
         on_event=on_event,
         options=options,

@@ -209,7 +209,7 @@ def _by_auc(
             search.trials.append(AnomalyTrial(_label(names), False, 0.0, note))
             continue
         t0 = time.monotonic()
-        values = cv_auc(names, x, y, automl.n_folds, automl.seed, deadline)
+        values = cv_auc(names, x, y, automl.n_folds or 5, automl.seed, deadline)
         scored.append((names, values, time.monotonic() - t0))
         if len(names) == 1:
             cost[names[0]] = scored[-1][2]
