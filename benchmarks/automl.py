@@ -128,12 +128,19 @@ def score(task: str, truth: pd.Series, preds: pd.DataFrame) -> dict[str, float]:
 
 
 def run_one(
-    framework: str, dataset: str, budget: int, seed: int, workdir: Path, batch_rows: int = 0
+    framework: str,
+    dataset: str,
+    budget: int,
+    seed: int,
+    workdir: Path,
+    batch_rows: int = 0,
+    options: dict[str, Any] | None = None,
 ) -> Result:
     spec = DATASETS[dataset]
     target, task = spec.target, spec.task
     python = sys.executable if framework in LOCAL else str(PEERS_PYTHON)
-    out = workdir / f"{framework}-{dataset}-{budget}"
+    tag = "".join(f"-{k}{v}" for k, v in (options or {}).items())
+    out = workdir / f"{framework}-{dataset}-{budget}{tag}"
     cmd = [
         python,
         str(HERE / "runners" / f"{framework}_runner.py"),
@@ -153,6 +160,7 @@ def run_one(
         str(out),
         "--batch-rows",
         str(batch_rows),
+        *[f"--option={k}={v}" for k, v in (options or {}).items()],
     ]
     env = {
         **os.environ,
@@ -573,8 +581,33 @@ def main() -> int:
     parser.add_argument(
         "--render", action="store_true", help="only re-render the table and plot of --out"
     )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        metavar="JSON",
+        help="join runs made in slices (say --plan 300 a few --datasets at a time; every "
+        "table's frameworks still ran side by side in one run) into --out, and render it",
+    )
     args = parser.parse_args()
     console = console_for()
+    if args.merge:
+        merged = [Result(**r) for f in args.merge for r in json.loads(f.read_text())["results"]]
+        keys = [(r.framework, r.dataset, r.budget) for r in merged]
+        if len(set(keys)) < len(keys):
+            console.print("[red]the files to merge measure the same run twice[/]")
+            return 2
+        first = json.loads(args.merge[0].read_text())
+        payload = {
+            "machine": first["machine"],
+            "seed": first["seed"],
+            "merged_from": [str(f) for f in args.merge],
+            "results": [asdict(r) for r in merged],
+            "summary": summarise(merged),
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(payload, indent=1, default=str))
+        args.render = True
     if args.render:
         saved = [Result(**r) for r in json.loads(args.out.read_text())["results"]]
         render(saved, summarise(saved), console)

@@ -18,10 +18,7 @@ import pandas as pd
 
 # (train, test, target, task, time limit, seed) -> (test predictions, info, predict):
 # ``predict`` is the trained model's batch scorer, timed again on --batch-rows rows
-FitPredict = Callable[
-    [pd.DataFrame, pd.DataFrame, str, str, float, int],
-    tuple[pd.DataFrame, dict[str, Any], Callable[[pd.DataFrame], Any]],
-]
+FitPredict = Callable[..., tuple[pd.DataFrame, dict[str, Any], Callable[[pd.DataFrame], Any]]]
 
 
 def run(fit_predict: FitPredict) -> None:
@@ -36,13 +33,22 @@ def run(fit_predict: FitPredict) -> None:
     parser.add_argument(
         "--batch-rows", type=int, default=0, help="also time one predict over this many rows"
     )
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a keyword for this framework's fit (a number where it parses as one)",
+    )
     args = parser.parse_args()
+    options = dict(_option(text) for text in args.option)
     train = pd.read_parquet(args.train)
     test = pd.read_parquet(args.test).drop(columns=[args.target])
     started = time.perf_counter()
     predictions, info, predict = fit_predict(
-        train, test, args.target, args.task, args.time_limit, args.seed
+        train, test, args.target, args.task, args.time_limit, args.seed, **options
     )
+    info["options"] = options
     info["total_seconds"] = time.perf_counter() - started
     if args.batch_rows > 0:  # the test rows repeated: same columns, same value mix
         repeats = args.batch_rows // len(test) + 1
@@ -58,6 +64,14 @@ def run(fit_predict: FitPredict) -> None:
     predictions.columns = [str(c) for c in predictions.columns]
     predictions.reset_index(drop=True).to_parquet(out / "predictions.parquet")
     (out / "info.json").write_text(json.dumps(info, default=str))
+
+
+def _option(text: str) -> tuple[str, Any]:
+    key, _, value = text.partition("=")
+    try:
+        return key, float(value)
+    except ValueError:
+        return key, value
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:

@@ -19,7 +19,13 @@ from common import run, timed
 
 
 def fit_predict(
-    train: pd.DataFrame, test: pd.DataFrame, target: str, task: str, time_limit: float, seed: int
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    target: str,
+    task: str,
+    time_limit: float,
+    seed: int,
+    infer_limit: float | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any], Callable[[pd.DataFrame], Any]]:
     import os
     import tempfile
@@ -28,7 +34,14 @@ def fit_predict(
     import lepton
 
     model, fit_s = timed(
-        lambda: lepton.fit(train, target=target, task=task, time_limit=time_limit, seed=seed)
+        lambda: lepton.fit(
+            train,
+            target=target,
+            task=task,
+            time_limit=time_limit,
+            seed=seed,
+            infer_limit=infer_limit,
+        )
     )
     if task == "regression":
         preds, pred_s = timed(lambda: model.predict(test).to_frame("prediction"))

@@ -54,6 +54,11 @@ class TrainingView:
         if kind == "trial_started":
             spec = payload["trial"]
             self.running[spec.trial_id] = f"{spec.family}#{spec.trial_id}"
+        elif kind == "trial_stopped":
+            spec = payload["trial"]
+            self.running.pop(spec.trial_id, None)
+            name = f"{spec.family}#{spec.trial_id}"
+            self.rows.append((name, spec.origin, "-", "-", "stopped: past the deadline"))
         elif kind == "trial_finished":
             trial = payload["trial"]
             self.running.pop(trial.spec.trial_id, None)

@@ -61,20 +61,27 @@ class LocalProcessExecutor:
     """
 
     def __init__(self, n_workers: int | None = None) -> None:
+        self.n_workers = n_workers or available_cores()
+        self._pool: Any = None
+
+    def _workers(self) -> Any:
         from joblib.externals.loky import get_reusable_executor
 
-        self.n_workers = n_workers or available_cores()
-        self._pool = get_reusable_executor(
-            max_workers=self.n_workers, initializer=_ignore_sigint, timeout=300
-        )
+        if self._pool is None:  # first use, or after a cancel killed the workers
+            self._pool = get_reusable_executor(
+                max_workers=self.n_workers, initializer=_ignore_sigint, timeout=300
+            )
+        return self._pool
 
     def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T]:
-        return self._pool.submit(fn, *args)  # type: ignore[no-any-return]
+        return self._workers().submit(fn, *args)  # type: ignore[no-any-return]
 
     def shutdown(self, *, cancel: bool = False) -> None:
-        # Reusable workers are kept for the next fit; an interrupt kills them outright.
-        if cancel:
+        # Reusable workers are kept for the next fit; an interrupt (or a task past its
+        # deadline) kills them outright, and the next submit starts fresh ones.
+        if cancel and self._pool is not None:
             self._pool.shutdown(wait=False, kill_workers=True)
+            self._pool = None
 
 
 def make_executor(n_workers: int | None = None, *, ray_address: str | None = None) -> Executor:

@@ -207,6 +207,11 @@ class AutoML:
         finally:
             if self.executor is None:
                 executor.shutdown()
+        if result.stopped:
+            self.notes_.append(
+                f"stopped {', '.join(result.stopped)}: still fitting "
+                f"{self.time_limit * 0.02:.1f}+ s past the search deadline"
+            )
         if not result.successful:
             errors = "; ".join(sorted({(t.error or "").splitlines()[0] for t in result.trials})[:3])
             raise LeptonError(

@@ -115,6 +115,10 @@ def permutation_importance(
     demand, without a clock).
     """
     started = time.time()
+    if deadline is not None and deadline <= started:  # not even the first predict fits
+        return Importance(
+            [], skipped=f"had no time: the budget was spent {started - deadline:.1f} s ago"
+        )
     rng = np.random.default_rng(seed)
     if len(frame) > max_rows:
         frame = frame.sample(n=max_rows, random_state=seed)

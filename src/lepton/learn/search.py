@@ -27,6 +27,9 @@ from lepton.learn.interrupt import ctrl_c_requests_stop
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 EventHandler = Callable[[str, dict[str, Any]], None]
+# A trial still running this long after the search deadline (share of the budget, at
+# least 1 s) is stopped: one fit that cannot be interrupted must not hold the user's clock.
+OVERRUN_GRACE = 0.02
 
 
 @dataclass
@@ -34,6 +37,7 @@ class SearchResult:
     trials: list[TrialResult] = field(default_factory=list)
     interrupted: bool = False
     seconds: float = 0.0
+    stopped: list[str] = field(default_factory=list)  # trials killed past the deadline
 
     @property
     def successful(self) -> list[TrialResult]:
@@ -103,7 +107,7 @@ class Search:
                         next_id += 1
                     if not running:
                         break
-                    done, _ = wait(list(running), timeout=1.0, return_when=FIRST_COMPLETED)
+                    done, _ = wait(list(running), timeout=0.25, return_when=FIRST_COMPLETED)
                     for future in done:
                         spec = running.pop(future)
                         trial = future.result()
@@ -112,6 +116,9 @@ class Search:
                         self.on_event(
                             "trial_finished", {"trial": trial, "best": result.successful[:1]}
                         )
+                    if running and time.time() > deadline_unix + self._grace():
+                        self._stop_overrunning(running, result)
+                        break
                 interrupted = stop.requested
         except KeyboardInterrupt:  # a second Ctrl-C, or one raised before the handler
             interrupted = True
@@ -121,6 +128,20 @@ class Search:
             self.executor.shutdown(cancel=True)
         result.seconds = time.time() - started
         return result
+
+    def _grace(self) -> float:
+        return max(1.0, OVERRUN_GRACE * self.time_limit)
+
+    def _stop_overrunning(
+        self, running: dict[Future[TrialResult], TrialSpec], result: SearchResult
+    ) -> None:
+        """Kill the trials still running past the deadline; the finished ones are kept."""
+        result.stopped = [f"{spec.family}#{spec.trial_id}" for spec in running.values()]
+        for spec in running.values():
+            self._asked.pop(spec.trial_id, None)
+            self.on_event("trial_stopped", {"trial": spec})
+        running.clear()
+        self.executor.shutdown(cancel=True)
 
     def _portfolio_queue(self) -> list[tuple[str, dict[str, Any]]]:
         """Every family's default first; then any extra portfolio configs a family offers."""
