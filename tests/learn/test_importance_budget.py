@@ -53,7 +53,7 @@ def test_importance_is_skipped_with_the_reason_when_no_time_is_left(
     model = quick("y", max_trials=2).fit(binary_frame).model_
     spent = permutation_importance(model, binary_frame, deadline=time.time() - 1.0)
     assert spent.rows == [] and spent.skipped is not None
-    assert "had no time" in spent.skipped  # not even the first predict is run
+    assert "found the budget spent" in spent.skipped  # not even the first predict is run
     # a deadline a few milliseconds away: the first (timed) predict uses them up
     measured = permutation_importance(model, binary_frame, deadline=time.time() + 0.002)
     assert measured.rows == [] and measured.skipped is not None

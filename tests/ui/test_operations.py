@@ -54,7 +54,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trained]:
     for seed in (0, 1):
         ref = catalog.add_frame(churn_frame(seed=seed), name="churn", target="y")[0].ref
         train_dataset(
-            project, ref, time_limit=3, families=["linear"], n_folds=3, model_name="churn"
+            project, ref, time_limit=8, families=["linear"], n_folds=3, model_name="churn"
         )
     record = project.metadata.get_model_version("churn", 1)
     labels = [str(v) for v in read_manifest(package_folder(project, record)).labels]

@@ -210,7 +210,7 @@ class AutoML:
         if result.stopped:
             self.notes_.append(
                 f"stopped {', '.join(result.stopped)}: still fitting "
-                f"{self.time_limit * 0.02:.1f}+ s past the search deadline"
+                f"{search.overrun_grace:.1f}+ s past the search deadline"
             )
         if not result.successful:
             errors = "; ".join(sorted({(t.error or "").splitlines()[0] for t in result.trials})[:3])

@@ -117,7 +117,7 @@ def permutation_importance(
     started = time.time()
     if deadline is not None and deadline <= started:  # not even the first predict fits
         return Importance(
-            [], skipped=f"had no time: the budget was spent {started - deadline:.1f} s ago"
+            [], skipped=f"found the budget spent {started - deadline:.1f} s before it began"
         )
     rng = np.random.default_rng(seed)
     if len(frame) > max_rows:

@@ -28,8 +28,9 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 EventHandler = Callable[[str, dict[str, Any]], None]
 # A trial still running this long after the search deadline (share of the budget, at
-# least 1 s) is stopped: one fit that cannot be interrupted must not hold the user's clock.
+# least 2 s) is stopped: one fit that cannot be interrupted must not hold the user's clock.
 OVERRUN_GRACE = 0.02
+OVERRUN_GRACE_MIN_S = 2.0
 
 
 @dataclass
@@ -116,7 +117,7 @@ class Search:
                         self.on_event(
                             "trial_finished", {"trial": trial, "best": result.successful[:1]}
                         )
-                    if running and time.time() > deadline_unix + self._grace():
+                    if running and time.time() > deadline_unix + self.overrun_grace:
                         self._stop_overrunning(running, result)
                         break
                 interrupted = stop.requested
@@ -129,8 +130,10 @@ class Search:
         result.seconds = time.time() - started
         return result
 
-    def _grace(self) -> float:
-        return max(1.0, OVERRUN_GRACE * self.time_limit)
+    @property
+    def overrun_grace(self) -> float:
+        """Seconds past the deadline after which a still-running trial is stopped."""
+        return max(OVERRUN_GRACE_MIN_S, OVERRUN_GRACE * self.time_limit)
 
     def _stop_overrunning(
         self, running: dict[Future[TrialResult], TrialSpec], result: SearchResult
