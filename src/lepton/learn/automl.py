@@ -266,7 +266,7 @@ class AutoML:
         """Ensemble, calibrate and rank; ``y`` is what the out-of-fold predictions cover,
         ``everyone`` every training label (for the prior)."""
         labels_seen = y if everyone is None else everyone
-        candidates = [t for t in result.successful if t.oof is not None][:MAX_ENSEMBLE_CANDIDATES]
+        candidates = result.successful[:MAX_ENSEMBLE_CANDIDATES]  # successful: oof is set
         oofs = [t.oof for t in candidates if t.oof is not None]
         limit = self.infer_limit
         costs = [batch_cost(t) for t in candidates]
@@ -288,10 +288,14 @@ class AutoML:
         temperature = 1.0
         if target.task != "regression" and oof is not None:
             temperature = fit_temperature(oof, y)
-        members = [
-            Member(_name(t), t.spec.family, t.spec.params, t.models[:n_models], w)
-            if t is best
-            else Member(_name(t), t.spec.family, t.spec.params, t.models, w)
+        members = [  # under an infer limit the best trial may keep fewer fold models
+            Member(
+                _name(t),
+                t.spec.family,
+                t.spec.params,
+                t.models[:n_models] if t is best else t.models,
+                w,
+            )
             for t, w in chosen
         ]
         prior = (
