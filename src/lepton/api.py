@@ -199,6 +199,9 @@ def fit(
     the label's rate) and ``target`` (a two-valued label, used only to select and evaluate).
     Recommendation: ``task="recommend", user_column=…, item_column=…`` plus optional
     ``rating_column``, ``time_column`` and ``k``.
+    Entity recognition: ``task="ner"`` on a ``text`` column (or ``text_column=…``); with an
+    ``entities`` column of ``[[start, end, label], …]`` spans (or ``entities_column=…``)
+    the pretrained pipeline is fine-tuned, without one it is served as it is.
     """
     started = time.time()  # the budget is the caller's wall clock: ingest counts too
     from lepton.learn.training import train_dataset

@@ -222,3 +222,22 @@ def _recommend(catalog: DataCatalog, root: Path) -> KindExample:
 
 
 EXAMPLES["recommend"] = _recommend
+
+
+def _ner(catalog: DataCatalog, root: Path) -> KindExample:
+    from lepton.learn.ner.synthetic import ticket_texts
+
+    train = catalog.add_frame(ticket_texts(160, seed=4), name="kind-ner")[0]
+    test = catalog.add_frame(ticket_texts(30, seed=5), name="kind-ner-test")[0]
+    return KindExample(
+        train.ref,
+        test.ref,
+        None,
+        lambda rows: [{"text": t} for t in rows["text"]],
+        time_limit=20.0,
+        task="ner",
+        inputs=lambda rows: rows[["text"]],
+    )
+
+
+EXAMPLES["ner"] = _ner

@@ -129,6 +129,11 @@ def test_kind_through_the_lifecycle(
         assert ((expected[:, 0] >= 0) & (expected[:, 0] <= 1)).all()
     elif manifest.task == "recommend":  # one answer object per user: its ranked items
         assert expected.shape == (len(test),) and all(a["items"] for a in expected)
+    elif manifest.task == "ner":  # one list of entities per text, offsets into the text
+        assert expected.shape == (len(test),) and any(len(found) for found in expected)
+        for text, found in zip(features["text"], expected, strict=True):
+            assert all(text[e["start"] : e["end"]] == e["text"] for e in found)
+            assert {e["label"] for e in found} <= set(manifest.labels)
     else:
         assert expected.shape == (len(test), len(manifest.labels))
         assert np.allclose(expected.sum(axis=1), 1.0)
@@ -161,7 +166,7 @@ def test_kind_through_the_lifecycle(
         assert any(r in note for note in result.notes for r in reasons), result.notes
     # the kind's input checks on what the server would log
     kind = get_kind(name)
-    current = pd.DataFrame(codec.loggable(records))
+    current = pd.DataFrame(codec.logged(records, by_records)[0])
     checks: InputChecks = kind.entry("input_checks")(manifest, train_version.to_pandas(), current)
     assert checks.quality is not None and len(checks.reference) > 0
     compared = (checks.drift.features if checks.drift else []) + checks.text_drift

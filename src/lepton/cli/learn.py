@@ -182,6 +182,15 @@ def train_command(
     rating_column: str | None = typer.Option(
         None, "--rating-column", help="recommend: interaction strength (default: 1 each)"
     ),
+    text_column: str | None = typer.Option(
+        None, "--text-column", help="ner: the column of texts (default: text)"
+    ),
+    entities_column: str | None = typer.Option(
+        None,
+        "--entities-column",
+        help="ner: [[start, end, label], ...] spans to fine-tune on (default: entities, "
+        "if present; without it the pretrained pipeline is served)",
+    ),
 ) -> None:
     """Run AutoML on a dataset version and register the best model.
 
@@ -192,6 +201,8 @@ def train_command(
     ``--contamination`` and an optional two-valued label ``--target``, never a feature).
     Recommendation: ``--task recommend --user-column U --item-column I`` (plus
     ``--rating-column``, ``--time-column``, ``--k``).
+    Entity recognition: ``--task ner`` on texts (``--text-column``), fine-tuned when an
+    ``--entities-column`` of spans is there, else the pretrained pipeline.
     """
     from lepton.learn.training import train_dataset
     from lepton.runtime.kinds import check_options, get_kind, resolve
@@ -213,6 +224,8 @@ def train_command(
         "contamination": contamination,
         "user_column": user_column,
         "rating_column": rating_column,
+        "text_column": text_column,
+        "entities_column": entities_column,
     }
     options = {key: v for key, v in given.items() if v is not None}
     check_options(task, options)
@@ -523,7 +536,7 @@ def predict_command(
         if forecaster is not None:
             later = read_source(future).frame if future is not None else None
             out = forecaster.forecast(frame, horizon=horizon, future=later)
-        elif predictor.manifest.output_schema.type not in ("value", "class"):
+        elif predictor.manifest.output_schema.type not in ("value", "class", "spans"):
             # named values per row (anomaly: score, is_anomaly), one column each
             raw = predictor.predict_raw(frame)
             for j, label in enumerate(predictor.manifest.output_schema.labels):
@@ -531,7 +544,7 @@ def predict_command(
         else:
             target = predictor.manifest.target
             out[f"{target}_predicted"] = predictor.predict(frame).to_numpy()
-            if predictor.task != "regression":
+            if predictor.manifest.output_schema.probabilities:
                 proba = predictor.predict_proba(frame)
                 for label in proba.columns:
                     out[f"p_{label}"] = proba[label].to_numpy()

@@ -14,6 +14,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -39,12 +40,21 @@ TABLE_FORMATS = {
     ".json": "json",
     ".xlsx": "xlsx",
     ".txt": "text",
+    ".conll": "conll",  # token-per-line NER files: one row per sentence (text, entities)
+    ".iob": "conll",
+    ".bio": "conll",
 }
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
 # 16/32-bit integer and float images: converting them to 8 bits would silently clip values
 UNSUPPORTED_IMAGE_MODES = {"I", "F", "I;16", "I;16B", "I;16L", "I;16N"}
 FORMATS = sorted(set(TABLE_FORMATS.values()) | {"images", "text-folder", "npz"})
-LINE_BASED = {"csv", "tsv", "jsonl", "text"}  # formats whose lines are scanned before loading
+LINE_BASED = {
+    "csv",
+    "tsv",
+    "jsonl",
+    "text",
+    "conll",
+}  # formats whose lines are scanned before loading
 
 
 def read_source(
@@ -205,10 +215,24 @@ def _read_jsonl(source: Path, encoding: str | None, limits: ReadLimits) -> pd.Da
             raise DataError(f"{source}: line {number} is not valid JSON ({exc.msg})") from None
         if not isinstance(row, dict):
             raise DataError(f"{source}: line {number} is not a JSON object")
-        rows.append(row)
+        rows.append({k: _nested_as_json(v) for k, v in row.items()})
     if not rows:
         raise DataError(f"{source}: no JSON records found")
     return pd.DataFrame.from_records(rows)
+
+
+def _nested_as_json(value: Any) -> Any:
+    """Lists and objects in a cell (NER spans, say) are kept as their JSON text: a column
+    of mixed nested values has no Parquet type, and JSON text loses nothing."""
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _read_conll(source: Path, encoding: str | None, limits: ReadLimits) -> pd.DataFrame:
+    from lepton.data.conll import read_conll
+
+    return read_conll(source, _decode(source, encoding))
 
 
 def _read_json(source: Path, encoding: str | None, limits: ReadLimits) -> pd.DataFrame:
@@ -242,6 +266,7 @@ _READERS = {
     "tsv": _read_tsv,
     "parquet": _read_parquet,
     "jsonl": _read_jsonl,
+    "conll": _read_conll,
     "json": _read_json,
     "xlsx": _read_xlsx,
     "text": _read_text_lines,

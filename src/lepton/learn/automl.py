@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from lepton.learn.clustering.model import ClusterModel
     from lepton.learn.forecast.automl import ForecastSearch
     from lepton.learn.forecast.model import ForecastModel
+    from lepton.learn.ner.automl import NerSearch
+    from lepton.learn.ner.model import NerModel
     from lepton.learn.recommend.automl import RecommendSearch
     from lepton.learn.recommend.model import RecommendModel
     from lepton.learn.rules.automl import RulesSearch
@@ -71,8 +73,18 @@ MIN_TRAIN_ROWS = 10  # below this, cross-validated scores mean nothing
 class AutoML:
     """Finds the most accurate model the time budget allows for one target column."""
 
-    model_: TrainedModel | ImageModel | ForecastModel | RulesModel | ClusterModel | RecommendModel
-    search_: SearchResult | ForecastSearch | RulesSearch | ClusterSearch | RecommendSearch
+    model_: (
+        TrainedModel
+        | ImageModel
+        | ForecastModel
+        | RulesModel
+        | ClusterModel
+        | RecommendModel
+        | NerModel
+    )
+    search_: (
+        SearchResult | ForecastSearch | RulesSearch | ClusterSearch | RecommendSearch | NerSearch
+    )
     validation_how_: str | None = None  # set when validation is not k-fold CV (images)
     backtest_: dict[str, Any] | None = None  # forecasting: windows, coverage, per-family scores
 

@@ -419,3 +419,17 @@ def _empty(name: str, kind: str, *, current_empty: bool, reference_empty: bool) 
         drifted=current_empty and not reference_empty,
         psi=float("nan"),
     )
+
+
+def jensen_shannon_distance(p: NDArray[np.float64], q: NDArray[np.float64]) -> float:
+    """Base-2 Jensen-Shannon distance of two count vectors (0 when either is empty)."""
+    if p.sum() <= 0 or q.sum() <= 0:
+        return 0.0
+    p, q = p / p.sum(), q / q.sum()
+    m = (p + q) / 2
+
+    def kl(a: np.ndarray, b: np.ndarray) -> float:
+        keep = a > 0
+        return float(np.sum(a[keep] * np.log2(a[keep] / b[keep])))
+
+    return float(np.sqrt(max((kl(p, m) + kl(q, m)) / 2, 0.0)))

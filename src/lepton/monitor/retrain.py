@@ -118,7 +118,7 @@ def retrain_labelled(
     catalog = DataCatalog(project)
     reference = catalog.get(str(manifest.lineage["dataset"]))
     combined = pd.concat([reference.to_pandas(), train_live], ignore_index=True)
-    dataset, outcome = _train_challenger(
+    dataset, outcome = train_challenger(
         project,
         spec.model,
         reference.name,
@@ -141,7 +141,7 @@ def retrain_labelled(
         if metric.greater_is_better
         else champion_score - challenger_score
     )
-    return _decide(
+    return decide(
         project,
         deployment,
         spec.model,
@@ -161,13 +161,13 @@ def retrain_labelled(
     )
 
 
-def _train_challenger(
+def train_challenger(
     project: Project,
     model: str,
     dataset_name: str,
     combined: pd.DataFrame,
     *,
-    target: str,
+    target: str | None,
     task: str,
     params: dict[str, Any],
     source: str,
@@ -199,7 +199,7 @@ def _train_challenger(
     return dataset, outcome
 
 
-def _decide(
+def decide(
     project: Project,
     deployment: str,
     model: str,
@@ -377,7 +377,7 @@ def retrain_forecast(
         )
     combined = pd.concat([history, fresh], ignore_index=True)
     combined = combined.sort_values(keys, kind="mergesort", ignore_index=True)
-    dataset, outcome = _train_challenger(
+    dataset, outcome = train_challenger(
         project,
         spec.model,
         reference.name,
@@ -395,7 +395,7 @@ def retrain_forecast(
     champion_score = backtest_figures(manifest).get("mase", float("inf"))
     challenger_score = backtest_figures(challenger_manifest).get("mase", float("inf"))
     improvement = champion_score - challenger_score  # MASE: lower is better
-    return _decide(
+    return decide(
         project,
         deployment,
         spec.model,

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lepton.monitor.drift import DriftReport, FeatureDrift, detect_drift
+from lepton.monitor.drift import DriftReport, FeatureDrift, detect_drift, jensen_shannon_distance
 from lepton.monitor.inputs import InputChecks
-from lepton.monitor.performance import COLUMNS, OVER_TIME, LivePerformance, training_metrics
+from lepton.monitor.performance import LivePerformance, scored_per_version, training_metrics
 from lepton.monitor.quality import check_quality
 from lepton.runtime.manifest import PackageManifest
 from lepton.store.project import Project
@@ -43,24 +43,11 @@ def item_share_drift(profile: dict[str, Any], baskets: pd.Series) -> FeatureDrif
     size_mean = float(profile.get("size_mean", 1.0))
     ref = np.array([trained[n] for n in names] + [max(size_mean - sum(trained.values()), 0.0)])
     cur = np.array([live_counts[n] for n in names] + [other_live])
-    distance = _jensen_shannon(ref, cur)
+    distance = jensen_shannon_distance(ref, cur)
     drifted = distance > SHARE_THRESHOLD
     return FeatureDrift(
         "item_share", "categorical", "jensenshannon", distance, None, SHARE_THRESHOLD, drifted, 0.0
     )
-
-
-def _jensen_shannon(p: np.ndarray, q: np.ndarray) -> float:
-    if p.sum() <= 0 or q.sum() <= 0:
-        return 0.0
-    p, q = p / p.sum(), q / q.sum()
-    m = (p + q) / 2
-
-    def kl(a: np.ndarray, b: np.ndarray) -> float:
-        keep = a > 0
-        return float(np.sum(a[keep] * np.log2(a[keep] / b[keep])))
-
-    return float(np.sqrt(max((kl(p, m) + kl(q, m)) / 2, 0.0)))
 
 
 def rules_checks(
@@ -109,35 +96,11 @@ def rules_performance(
     if labelled.empty:
         return LivePerformance()
     k = int(manifest.extra.get("rules", {}).get("top_k", 5))
-    trained = training_metrics(manifest.metrics)
-    rows, over = [], []
-    for version, group in labelled.groupby("version"):
-        for metric, value in hit_rates(group, manifest.labels, k).items():
-            before = trained.get(metric)
-            rows.append(
-                {
-                    "version": int(str(version)),
-                    "metric": metric,
-                    "live": value,
-                    "n": len(group),
-                    "training": before,
-                    "change": None if before is None else value - before,
-                }
-            )
-    frame = labelled.assign(bucket=labelled["ts"].dt.floor(bucket))
-    for (when, number), group in frame.groupby(["bucket", "version"]):
-        for metric, value in hit_rates(group, manifest.labels, k).items():
-            over.append(
-                {
-                    "ts": when,
-                    "version": int(str(number)),
-                    "metric": metric,
-                    "value": value,
-                    "n": len(group),
-                }
-            )
-    return LivePerformance(
-        pd.DataFrame(rows, columns=COLUMNS), pd.DataFrame(over, columns=OVER_TIME)
+    return scored_per_version(
+        labelled,
+        lambda group: hit_rates(group, manifest.labels, k),
+        training_metrics(manifest.metrics),
+        bucket,
     )
 
 

@@ -20,7 +20,7 @@ from lepton.learn.metrics import Metric
 from lepton.learn.rules.baskets import build_baskets
 from lepton.learn.rules.model import ITEMS, RulesModel
 from lepton.optimize.choose import check_objective
-from lepton.optimize.measure import latency_ms, throughput
+from lepton.optimize.measure import native_records_run
 from lepton.optimize.protocol import BuiltVariant, Measure, MeasureOptions, Progress, VariantRun
 from lepton.optimize.result import Variant
 from lepton.runtime.manifest import NATIVE, PackageManifest
@@ -97,24 +97,14 @@ class RulesBuilder:
     def measurer(
         self, model: RulesModel, features: list[Any], workdir: Path, options: MeasureOptions
     ) -> Measure:
-        batch = features[:BATCH]
-
         def measure(variant: Variant) -> VariantRun:
-            pred = model.predict_records(features)
-            p50, p99 = latency_ms(
-                lambda i: model.predict_records([batch[i]]),
-                len(batch),
+            return native_records_run(
+                model.predict_records,
+                features,
+                variant.folder / NATIVE,
                 seconds=options.seconds,
+                batch=BATCH,
                 max_calls=500,
             )
-            rate = throughput(
-                lambda: model.predict_records(batch), len(batch), seconds=options.seconds
-            )
-            size = (
-                (variant.folder / NATIVE).stat().st_size
-                if (variant.folder / NATIVE).is_file()
-                else 0
-            )
-            return VariantRun(pred, p50, p99, rate, size)
 
         return measure

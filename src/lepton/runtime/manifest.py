@@ -76,7 +76,7 @@ class ColumnSpec:
 class OutputSpec:
     """What a prediction is: class probabilities over ``labels``, or a value."""
 
-    type: str  # "class", "value", "forecast" or "cluster"
+    type: str  # "class", "value", "forecast", "cluster", "anomaly" or "spans"
     name: str
     labels: tuple[Any, ...] = ()
     probabilities: bool = False
@@ -91,12 +91,14 @@ class OutputSpec:
             return cls("cluster", target, tuple(labels), False)
         if task == "anomaly":  # labels name the columns of each row: score, is_anomaly
             return cls("anomaly", target, tuple(labels), False)
+        if task == "ner":  # per row a list of entity spans; labels are the entity types
+            return cls("spans", target, tuple(labels), False)
         return cls("class", target, tuple(labels), True)
 
     def to_dict(self) -> dict[str, Any]:
         if self.type == "value":
             return {"type": "value", "name": self.name}
-        if self.type in ("forecast", "anomaly"):
+        if self.type in ("forecast", "anomaly", "spans"):
             return {"type": self.type, "name": self.name, "labels": list(self.labels)}
         return {
             "type": self.type,

@@ -68,6 +68,13 @@ class Codec(ABC):
         """What the prediction log keeps of ``records`` (by default: all of them)."""
         return records
 
+    def logged(self, records: Records, outputs: NDArray[Any]) -> tuple[Records, NDArray[Any]]:
+        """What the prediction log keeps of an answered request: its rows and its outputs
+        (by default ``loggable`` rows and the outputs as answered). Kinds whose outputs are
+        not one number or one probability row per record (entity spans) put them into the
+        rows and log a number (entities found) as the output."""
+        return self.loggable(records), outputs
+
     def encode(self, outputs: NDArray[Any], labels: list[Any] | None) -> dict[str, Any]:
         """The answer's prediction fields: values, or labels with their probabilities."""
         scores = np.asarray(outputs, dtype=float)

@@ -148,6 +148,7 @@ def _log(
     """Hand an answered request to the log writer (a buffer append; never blocks)."""
     if context.predlog is None:
         return
+    rows, logged = worker.codec.logged(records, outputs)
     append_answer(
         context,
         request_id,
@@ -155,8 +156,8 @@ def _log(
         worker,
         role,
         latency_s,
-        worker.codec.loggable(records),
-        outputs,
+        rows,
+        logged,
         worker.labels,
         values=worker.codec.values,
     )

@@ -1,0 +1,1 @@
+"""Entity recognition: a pretrained spaCy pipeline, served as is or fine-tuned on your spans."""
