@@ -30,7 +30,7 @@ def read_conll(path: Path, text: str) -> pd.DataFrame:
         if not stripped:
             flush(number)
             continue
-        if stripped.startswith("-DOCSTART-") or stripped.startswith("#"):
+        if stripped.startswith("-DOCSTART-"):  # ("#" lines are tokens: hashtags in tweets)
             flush(number)
             continue
         parts = stripped.split()
