@@ -379,6 +379,11 @@ def test_openapi_documents_what_every_input_kind_accepts(server: Server) -> None
                             "type": "integer",
                             "description": "rules models: suggestions per basket",
                         },
+                        "texts": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "entity recognizers: the texts to find entities in",
+                        },
                     },
                 }
             },

@@ -16,16 +16,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
 from lepton.learn.metrics import Metric
-
-if TYPE_CHECKING:
-    from lepton.optimize.protocol import VariantRun
 
 BATCH = 256
 
@@ -112,25 +109,3 @@ def score(metric: Metric, y: NDArray[Any], pred: NDArray[np.float64]) -> float:
 def batch_frame(frame: pd.DataFrame) -> pd.DataFrame:
     reps = int(np.ceil(BATCH / max(len(frame), 1)))
     return pd.concat([frame] * reps, ignore_index=True).head(BATCH)
-
-
-def native_records_run(
-    predict_records: Callable[[list[Any]], Any],
-    features: list[Any],
-    package: Path,
-    *,
-    seconds: float,
-    batch: int,
-    max_calls: int,
-) -> VariantRun:
-    """The one native measurement of kinds asked with request records (rules, NER): the
-    predictions on every record, single-record latency, batch throughput, package size."""
-    from lepton.optimize.protocol import VariantRun
-
-    rows = features[:batch]
-    pred = predict_records(features)
-    p50, p99 = latency_ms(
-        lambda i: predict_records([rows[i]]), len(rows), seconds=seconds, max_calls=max_calls
-    )
-    rate = throughput(lambda: predict_records(rows), len(rows), seconds=seconds)
-    return VariantRun(pred, p50, p99, rate, package.stat().st_size if package.is_file() else 0)

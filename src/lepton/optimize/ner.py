@@ -23,7 +23,7 @@ from lepton.learn.ner.scoring import entity_scores
 from lepton.learn.ner.settings import DEFAULT_ENTITIES
 from lepton.learn.ner.spans import Span, parse_spans
 from lepton.optimize.choose import check_objective
-from lepton.optimize.measure import native_records_run
+from lepton.optimize.native_records import native_records_run
 from lepton.optimize.protocol import BuiltVariant, Measure, MeasureOptions, Progress, VariantRun
 from lepton.optimize.result import Variant
 from lepton.runtime.manifest import NATIVE, PackageManifest

@@ -20,7 +20,7 @@ from lepton.learn.metrics import Metric
 from lepton.learn.rules.baskets import build_baskets
 from lepton.learn.rules.model import ITEMS, RulesModel
 from lepton.optimize.choose import check_objective
-from lepton.optimize.measure import native_records_run
+from lepton.optimize.native_records import native_records_run
 from lepton.optimize.protocol import BuiltVariant, Measure, MeasureOptions, Progress, VariantRun
 from lepton.optimize.result import Variant
 from lepton.runtime.manifest import NATIVE, PackageManifest
