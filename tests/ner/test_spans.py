@@ -103,3 +103,20 @@ def test_label_map_follows_overlap_and_drops_labels_that_match_nothing() -> None
         [Span(0, 6, "GPE"), Span(10, 14, "DATE")],
     ]
     assert learn_label_map(gold, predicted) == {"PERSON": "PER", "GPE": "LOC", "DATE": None}
+
+
+def test_jsonl_spans_are_kept_as_json_text_and_parse_back(tmp_path: Path) -> None:
+    from lepton.data.sources import read_source
+
+    source = tmp_path / "tickets.jsonl"
+    rows = [
+        {"text": TEXT, "entities": [[0, 11, "PERSON"], [21, 30, "ORG"]]},
+        {"text": "Nothing here.", "entities": []},
+    ]
+    source.write_text("\n".join(json.dumps(r) for r in rows))
+    frame = read_source(source).frame
+    assert frame["entities"].tolist() == ['[[0, 11, "PERSON"], [21, 30, "ORG"]]', "[]"]
+    assert parse_spans(frame["entities"][0], TEXT, row=0) == [
+        Span(0, 11, "PERSON"),
+        Span(21, 30, "ORG"),
+    ]

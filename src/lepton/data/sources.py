@@ -48,13 +48,8 @@ IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
 # 16/32-bit integer and float images: converting them to 8 bits would silently clip values
 UNSUPPORTED_IMAGE_MODES = {"I", "F", "I;16", "I;16B", "I;16L", "I;16N"}
 FORMATS = sorted(set(TABLE_FORMATS.values()) | {"images", "text-folder", "npz"})
-LINE_BASED = {
-    "csv",
-    "tsv",
-    "jsonl",
-    "text",
-    "conll",
-}  # formats whose lines are scanned before loading
+# formats whose lines are scanned before loading
+LINE_BASED = {"csv", "tsv", "jsonl", "text", "conll"}
 
 
 def read_source(

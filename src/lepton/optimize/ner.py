@@ -9,7 +9,6 @@ records why no variant was built.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,10 +22,8 @@ from lepton.learn.ner.scoring import entity_scores
 from lepton.learn.ner.settings import DEFAULT_ENTITIES
 from lepton.learn.ner.spans import Span, parse_spans
 from lepton.optimize.choose import check_objective
-from lepton.optimize.native_records import native_records_run
-from lepton.optimize.protocol import BuiltVariant, Measure, MeasureOptions, Progress, VariantRun
-from lepton.optimize.result import Variant
-from lepton.runtime.manifest import NATIVE, PackageManifest
+from lepton.optimize.native_records import NativeRecordsBuilder
+from lepton.runtime.manifest import PackageManifest
 from lepton.runtime.ner import NoOnnxNer
 
 BATCH = 64
@@ -41,10 +38,13 @@ def _f1(y: Any, predicted: Any) -> float:
 ENTITY_F1 = Metric("entity_f1", _f1, True, False, ("ner",))
 
 
-class NerBuilder:
+class NerBuilder(NativeRecordsBuilder):
     """``VariantBuilder`` for NER models: native only, with the reason in the notes."""
 
     examples = "texts"
+    reason = NoOnnxNer.REASON
+    batch = BATCH
+    max_calls = 300
     native_description = "spaCy entity recognizer (native)"
 
     def labelled_heldout(
@@ -69,35 +69,3 @@ class NerBuilder:
             for i, (v, t) in enumerate(zip(heldout[column], heldout[text], strict=True))
         ]
         return heldout[[text]], gold, ENTITY_F1
-
-    def features(self, model: NerModel, heldout: pd.DataFrame, say: Progress) -> list[Any]:
-        return list(heldout.to_dict("records"))
-
-    def build(
-        self,
-        model: NerModel,
-        manifest: PackageManifest,
-        features: list[Any],
-        train: pd.DataFrame | None,
-        workdir: Path,
-        tolerance: float,
-        notes: list[str],
-        say: Progress,
-    ) -> list[BuiltVariant]:
-        notes.append(f"onnx-fp32 not built: {NoOnnxNer.REASON}")
-        return []
-
-    def measurer(
-        self, model: NerModel, features: list[Any], workdir: Path, options: MeasureOptions
-    ) -> Measure:
-        def measure(variant: Variant) -> VariantRun:
-            return native_records_run(
-                model.predict_records,
-                features,
-                variant.folder / NATIVE,
-                seconds=options.seconds,
-                batch=BATCH,
-                max_calls=300,
-            )
-
-        return measure

@@ -8,7 +8,6 @@ records why no variant was built.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,10 +19,8 @@ from lepton.learn.metrics import Metric
 from lepton.learn.rules.baskets import build_baskets
 from lepton.learn.rules.model import ITEMS, RulesModel
 from lepton.optimize.choose import check_objective
-from lepton.optimize.native_records import native_records_run
-from lepton.optimize.protocol import BuiltVariant, Measure, MeasureOptions, Progress, VariantRun
-from lepton.optimize.result import Variant
-from lepton.runtime.manifest import NATIVE, PackageManifest
+from lepton.optimize.native_records import NativeRecordsBuilder
+from lepton.runtime.manifest import PackageManifest
 from lepton.runtime.rules import NoOnnxRules
 
 BATCH = 256
@@ -46,10 +43,13 @@ def hit_metric(k: int) -> Metric:
     return Metric(f"hit_rate@{k}", hits, True, True, ("rules",))
 
 
-class RulesBuilder:
+class RulesBuilder(NativeRecordsBuilder):
     """``VariantBuilder`` for rules models: native only, with the reason in the notes."""
 
     examples = "baskets"
+    reason = NoOnnxRules.REASON
+    batch = BATCH
+    max_calls = 500
     native_description = "association rules (native set-containment lookup)"
 
     def labelled_heldout(
@@ -76,35 +76,3 @@ class RulesBuilder:
         if not queries:
             raise LeptonError(f"no held-out {what} of two or more items to measure on")
         return pd.DataFrame(queries), np.asarray(truth, dtype=np.int64), hit_metric(s.top_k)
-
-    def features(self, model: RulesModel, heldout: pd.DataFrame, say: Progress) -> list[Any]:
-        return list(heldout.to_dict("records"))
-
-    def build(
-        self,
-        model: RulesModel,
-        manifest: PackageManifest,
-        features: list[Any],
-        train: pd.DataFrame | None,
-        workdir: Path,
-        tolerance: float,
-        notes: list[str],
-        say: Progress,
-    ) -> list[BuiltVariant]:
-        notes.append(f"onnx-fp32 not built: {NoOnnxRules.REASON}")
-        return []
-
-    def measurer(
-        self, model: RulesModel, features: list[Any], workdir: Path, options: MeasureOptions
-    ) -> Measure:
-        def measure(variant: Variant) -> VariantRun:
-            return native_records_run(
-                model.predict_records,
-                features,
-                variant.folder / NATIVE,
-                seconds=options.seconds,
-                batch=BATCH,
-                max_calls=500,
-            )
-
-        return measure
