@@ -250,7 +250,13 @@ def train_command(
             started_at=command_started_at(),  # --time-limit is the user's wall clock
         )
     automl = outcome.automl
-    validated = "backtest" if automl.task_ == "forecast" else "cross-validated"
+    validated = (
+        "backtest"
+        if automl.task_ == "forecast"
+        else "held-out"
+        if automl.n_folds_ == 1
+        else "cross-validated"
+    )
     console.print(leaderboard_table(automl.leaderboard(), automl.metric_, validated))
     for note in automl.notes_:
         console.print(f"  [dim]• {note}[/]")
