@@ -22,6 +22,7 @@ def test_fine_tuning_learns_a_label_the_pretrained_pipeline_never_saw(nerp: NerP
     rows = {r.model: r for r in automl.leaderboard_}
     assert rows["fine-tuned"].weight == 1.0 and rows["pretrained"].weight == 0.0
     assert rows["fine-tuned"].score > rows["pretrained"].score + 0.1
+    assert rows["fine-tuned"].predict_ms_per_row > 0 and rows["pretrained"].predict_ms_per_row > 0
     holdout = automl.model_.details["holdout"]  # type: ignore[union-attr]
     assert holdout["fine-tuned"]["per_label"]["TICKET"]["f1"] > 0.9
     assert holdout["pretrained"]["per_label"].get("TICKET", {"f1": 0.0})["f1"] < 0.9
