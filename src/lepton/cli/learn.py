@@ -191,6 +191,21 @@ def train_command(
         help="ner: [[start, end, label], ...] spans to fine-tune on (default: entities, "
         "if present; without it the pretrained pipeline is served)",
     ),
+    audio_column: str | None = typer.Option(
+        None, "--audio-column", help="speech: the column of audio files (default: audio)"
+    ),
+    transcript_column: str | None = typer.Option(
+        None,
+        "--transcript-column",
+        help="speech: reference transcripts to score the engines on (default: transcript, "
+        "if present; without it the default engine is served unscored)",
+    ),
+    engine: str | None = typer.Option(
+        None, "--engine", help="speech: whisper or pocketsphinx (default: the best scored)"
+    ),
+    max_audio_seconds: float | None = typer.Option(
+        None, "--max-audio-seconds", help="speech: the longest clip served (default 120)"
+    ),
 ) -> None:
     """Run AutoML on a dataset version and register the best model.
 
@@ -203,6 +218,8 @@ def train_command(
     ``--rating-column``, ``--time-column``, ``--k``).
     Entity recognition: ``--task ner`` on texts (``--text-column``), fine-tuned when an
     ``--entities-column`` of spans is there, else the pretrained pipeline.
+    Speech to text: ``--task speech`` on a folder of clips; the packaged engines are scored
+    on their transcripts (``--transcript-column``) and the best one is registered.
     """
     from lepton.learn.training import train_dataset
     from lepton.runtime.kinds import check_options, get_kind, resolve
@@ -226,6 +243,10 @@ def train_command(
         "rating_column": rating_column,
         "text_column": text_column,
         "entities_column": entities_column,
+        "audio_column": audio_column,
+        "transcript_column": transcript_column,
+        "engine": engine,
+        "max_audio_seconds": max_audio_seconds,
     }
     options = {key: v for key, v in given.items() if v is not None}
     check_options(task, options)

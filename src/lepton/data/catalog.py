@@ -24,7 +24,7 @@ from lepton.data.limits import ReadLimits
 from lepton.data.profile import Profile, profile_frame
 from lepton.data.read import SourceData
 from lepton.data.recipe import Recipe
-from lepton.data.schema import Schema, infer_schema
+from lepton.data.schema import FILE_KINDS, Schema, infer_schema
 from lepton.data.sources import read_source
 from lepton.data.splits import split_frame
 from lepton.errors import DataError, LeptonError
@@ -65,7 +65,7 @@ class DatasetVersion:
         with self._project.artifacts.open(self.artifact_key, DATA_FILE) as fh:
             frame = pd.read_parquet(fh)
         local = self._project.artifacts.local_path(self.artifact_key)
-        image_cols = [c.name for c in self.schema.columns if c.kind == "image_path"]
+        image_cols = [c.name for c in self.schema.columns if c.kind in FILE_KINDS]
         if local is not None:
             for col in image_cols:
                 frame[col] = [str(local / p) if isinstance(p, str) else p for p in frame[col]]
@@ -166,8 +166,8 @@ class DataCatalog:
         """Apply a cleaning recipe to a version; the result is a new version with the fitted recipe."""
         parent = self.get(ref)
         frame = parent.to_pandas()
-        if any(c.kind == "image_path" for c in parent.schema.columns):
-            raise DataError(f"{parent.ref} is an image dataset; cleaning recipes apply to tables")
+        if any(c.kind in FILE_KINDS for c in parent.schema.columns):
+            raise DataError(f"{parent.ref} is a dataset of files; cleaning recipes apply to tables")
         cleaned, fitted, _reports = recipe.apply(frame)
         if cleaned.empty:
             raise DataError(f"the recipe removed every row of {parent.ref}; nothing would be left")
@@ -197,8 +197,10 @@ class DataCatalog:
         parent = self.get(ref)
         if method == "stratified" and column is None:
             column = parent.target
-        if any(c.kind == "image_path" for c in parent.schema.columns):
-            raise DataError(f"{parent.ref} is an image dataset; image tasks split it themselves")
+        if any(c.kind in FILE_KINDS for c in parent.schema.columns):
+            raise DataError(
+                f"{parent.ref} is a dataset of files; image and speech tasks split it themselves"
+            )
         frame = parent.to_pandas()
         train, test = split_frame(
             frame, method=method, test_size=test_size, seed=seed, column=column
@@ -231,7 +233,7 @@ class DataCatalog:
         frame = frame.reset_index(drop=True)
         schema = infer_schema(frame, target=target)
         profile = profile_frame(frame, schema, target=target)
-        image_cols = [c.name for c in schema.columns if c.kind == "image_path"]
+        image_cols = [c.name for c in schema.columns if c.kind in FILE_KINDS]
         content_hash = _content_hash(frame, image_root, image_cols, target, recipe)
         key = f"datasets/{name}/{content_hash[:24]}"
         store = self.project.artifacts
@@ -307,7 +309,8 @@ class DataCatalog:
 
 
 def _image_root(source: SourceData) -> Path | None:
-    if source.kind != "images":
+    """The folder a source's file paths are relative to (image and audio folders)."""
+    if source.kind not in ("images", "audio"):
         return None
     return source.scratch or Path(source.path)
 
@@ -340,7 +343,7 @@ def _copy_images(
             if not isinstance(rel, str):
                 stored.append(None)
                 continue
-            dest = folder / IMAGES_DIR / rel
+            dest = folder / IMAGES_DIR / rel  # "images/": the folder of every copied file
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(root / rel, dest)
             stored.append(f"{IMAGES_DIR}/{rel}")

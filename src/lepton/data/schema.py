@@ -1,6 +1,6 @@
 """Schema inference: what each column *is*, so profiling, cleaning and learning treat it right.
 
-Kinds: numeric, categorical, boolean, datetime, text, image_path, id. Inference looks at
+Kinds: numeric, categorical, boolean, datetime, text, image_path, audio_path, id. Inference looks at
 values, not just dtypes (a column of "yes"/"no" strings is boolean, a column of unique
 UUIDs is an id, long multi-word strings are text).
 """
@@ -18,9 +18,12 @@ import pandas as pd
 from lepton.errors import DataError
 from lepton.runtime.columns import parse_timestamps
 
-KINDS = ("numeric", "categorical", "boolean", "datetime", "text", "image_path", "id")
+KINDS = ("numeric", "categorical", "boolean", "datetime", "text", "image_path", "audio_path", "id")
+# columns naming files the catalog copies into the version (and resolves on load)
+FILE_KINDS = ("image_path", "audio_path")
 BOOLEAN_WORDS = {"true", "false", "yes", "no", "t", "f", "y", "n"}
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a")
 _DATE_LIKE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}|^\d{1,2}/\d{1,2}/\d{2,4}|^\d{4}/\d{1,2}/\d{1,2}")
 _ID_NAME = re.compile(r"(^|[_\W])(id|uuid|guid|key)$", re.IGNORECASE)
 SAMPLE = 500
@@ -119,6 +122,8 @@ def _kind(
         return "boolean", None
     if text.str.lower().str.endswith(IMAGE_SUFFIXES).mean() >= 0.9:
         return "image_path", None
+    if text.str.lower().str.endswith(AUDIO_SUFFIXES).mean() >= 0.9:
+        return "audio_path", None
     if text.str.match(_DATE_LIKE).mean() >= 0.9:
         parsed = parse_timestamps(text)
         if parsed.notna().mean() >= 0.9:

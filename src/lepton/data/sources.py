@@ -6,6 +6,9 @@ labels and sizes; ``root/<class>/<file>.txt`` a table of texts and labels. A
 single ``.txt`` file is one text per line. An ``.npz`` array file of images and
 labels is written out as ``<class>/<n>.png`` files in a scratch folder and then read
 exactly like an image folder, so both reach the catalog (and training) the same way.
+A folder of audio clips (WAV, FLAC, MP3, Ogg, any depth) becomes a table of clip paths
+with their duration and, where ``<clip>.txt`` sits beside a clip or a
+``transcripts.csv`` (``file,transcript``) at the root, its transcript.
 """
 
 from __future__ import annotations
@@ -47,7 +50,9 @@ TABLE_FORMATS = {
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"}
 # 16/32-bit integer and float images: converting them to 8 bits would silently clip values
 UNSUPPORTED_IMAGE_MODES = {"I", "F", "I;16", "I;16B", "I;16L", "I;16N"}
-FORMATS = sorted(set(TABLE_FORMATS.values()) | {"images", "text-folder", "npz"})
+AUDIO_EXTENSIONS = {".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a"}
+TRANSCRIPTS_FILE = "transcripts.csv"
+FORMATS = sorted(set(TABLE_FORMATS.values()) | {"images", "audio", "text-folder", "npz"})
 # formats whose lines are scanned before loading
 LINE_BASED = {"csv", "tsv", "jsonl", "text", "conll"}
 
@@ -74,6 +79,8 @@ def read_source(
         return read_npz(source)[0]
     if source.is_dir():
         fmt = format or _folder_format(source)
+        if fmt == "audio":
+            return SourceData(_read_audio_folder(source), fmt, source, "audio")
         frame = _read_images(source) if fmt == "images" else _read_text_folder(source)
         return SourceData(frame, fmt, source, "images" if fmt == "images" else "text")
     table_format = format or TABLE_FORMATS.get(source.suffix.lower())
@@ -272,11 +279,14 @@ def _folder_format(root: Path) -> str:
     files = [p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")]
     if any(p.suffix.lower() in IMAGE_EXTENSIONS for p in files):
         return "images"
+    if any(p.suffix.lower() in AUDIO_EXTENSIONS for p in files):
+        return "audio"
     if any(p.suffix.lower() == ".txt" for p in files):
         return "text-folder"
     raise DataError(
-        f"{root}: no images ({', '.join(sorted(IMAGE_EXTENSIONS))}) or .txt files found; "
-        "organise them as class/file.png"
+        f"{root}: no images ({', '.join(sorted(IMAGE_EXTENSIONS))}), audio clips "
+        f"({', '.join(sorted(AUDIO_EXTENSIONS))}) or .txt files found; "
+        "organise images as class/file.png"
     )
 
 
@@ -313,6 +323,51 @@ def _read_images(root: Path) -> pd.DataFrame:
     if not rows:
         raise DataError(f"{root}: no images found; organise them as class/file.png")
     return pd.DataFrame(rows)
+
+
+def _read_audio_folder(root: Path) -> pd.DataFrame:
+    """Every clip, decoded once so a corrupt file fails here, not at training time."""
+    from lepton.runtime.audio import AudioError, decode
+
+    listed = _listed_transcripts(root)
+    rows = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or path.suffix.lower() not in AUDIO_EXTENSIONS:
+            continue
+        rel = path.relative_to(root).as_posix()
+        try:
+            samples = decode(path, max_seconds=3600.0, field="audio")
+        except AudioError as exc:
+            raise DataError(f"{path}: {exc.message}") from None
+        beside = path.with_suffix(".txt")
+        transcript = listed.get(rel)
+        if transcript is None and beside.is_file():
+            transcript = " ".join(_decode(beside, None).split())
+        rows.append(
+            {"audio": rel, "duration_s": round(len(samples) / 16_000, 3), "transcript": transcript}
+        )
+    if not rows:
+        raise DataError(f"{root}: no audio clips ({', '.join(sorted(AUDIO_EXTENSIONS))}) found")
+    frame = pd.DataFrame(rows)
+    if frame["transcript"].isna().all():
+        frame = frame.drop(columns="transcript")  # unscored: the default engine is served
+    elif frame["transcript"].isna().any():
+        missing = frame.loc[frame["transcript"].isna(), "audio"].iloc[0]
+        raise DataError(
+            f"{root}: {int(frame['transcript'].isna().sum())} clips have a transcript file and "
+            f"others do not (first without: {missing}); give every clip one, or none"
+        )
+    return frame
+
+
+def _listed_transcripts(root: Path) -> dict[str, str]:
+    listing = root / TRANSCRIPTS_FILE
+    if not listing.is_file():
+        return {}
+    table = pd.read_csv(listing, dtype=str, keep_default_na=False)
+    if not {"file", "transcript"} <= set(table.columns):
+        raise DataError(f"{listing}: needs the columns file,transcript")
+    return {str(f): " ".join(str(t).split()) for f, t in zip(table["file"], table["transcript"])}
 
 
 def _read_text_folder(root: Path) -> pd.DataFrame:

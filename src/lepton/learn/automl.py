@@ -139,7 +139,7 @@ class AutoML:
             raise LeptonError(f"time limit must be > 0 seconds (got {self.time_limit})")
         if self.infer_limit is not None and not self.infer_limit > 0:
             raise LeptonError(f"--infer-limit must be > 0 seconds per row (got {self.infer_limit})")
-        owner = kind_for_task(self.task)
+        owner = kind_for_task(self.task) or _claimed_unsupervised(self.column_kinds)
         supervised = owner is None or get_kind(owner).needs_target
         if (supervised or self.target is not None) and self.target not in frame.columns:
             raise DataError(
@@ -454,3 +454,11 @@ def _infer_kinds(frame: pd.DataFrame) -> dict[str, str]:
 def fit_tabular(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, str]) -> AutoML:
     """The tabular and text kinds' training entry point (``lepton.runtime.kinds``)."""
     return automl._fit_table(frame)
+
+
+def _claimed_unsupervised(column_kinds: dict[str, str] | None) -> str | None:
+    """A kind the columns alone choose that trains without a target (audio clips: speech)."""
+    if not column_kinds:
+        return None
+    kind = get_kind(infer_kind(column_kinds.values()))
+    return kind.name if kind.tasks and not kind.needs_target else None

@@ -76,7 +76,7 @@ class ColumnSpec:
 class OutputSpec:
     """What a prediction is: class probabilities over ``labels``, or a value."""
 
-    type: str  # "class", "value", "forecast", "cluster", "anomaly" or "spans"
+    type: str  # "class", "value", "forecast", "cluster", "anomaly", "spans", "transcript"
     name: str
     labels: tuple[Any, ...] = ()
     probabilities: bool = False
@@ -93,12 +93,14 @@ class OutputSpec:
             return cls("anomaly", target, tuple(labels), False)
         if task == "ner":  # per row a list of entity spans; labels are the entity types
             return cls("spans", target, tuple(labels), False)
+        if task == "speech":  # per row a transcript: text, segments, timings
+            return cls("transcript", target, (), False)
         return cls("class", target, tuple(labels), True)
 
     def to_dict(self) -> dict[str, Any]:
         if self.type == "value":
             return {"type": "value", "name": self.name}
-        if self.type in ("forecast", "anomaly", "spans"):
+        if self.type in ("forecast", "anomaly", "spans", "transcript"):
             return {"type": self.type, "name": self.name, "labels": list(self.labels)}
         return {
             "type": self.type,

@@ -51,6 +51,9 @@ class Codec(ABC):
     endpoint: ClassVar[str] = "predict"
     """The route this kind answers on (``/v1/deployments/{name}/<endpoint>``)."""
 
+    chains: ClassVar[bool] = False
+    """Whether answers are texts a ``?then=`` text deployment can take (speech)."""
+
     @classmethod
     @abstractmethod
     def for_manifest(cls, manifest: PackageManifest, *, reject_unknown_categories: bool) -> Codec:
@@ -92,6 +95,10 @@ class Codec(ABC):
         """The answer's prediction fields given the validated records too (rules: which
         rules fired for each basket); by default just ``encode``."""
         return self.encode(outputs, labels)
+
+    def texts(self, outputs: NDArray[Any]) -> list[str]:
+        """The text of each answer, for a chained deployment (kinds with ``chains``)."""
+        raise LeptonError("this kind answers no texts to chain")
 
     @classmethod
     @abstractmethod

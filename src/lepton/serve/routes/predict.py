@@ -40,13 +40,27 @@ router = APIRouter(tags=["predict"])
 @router.post(
     "/v1/deployments/{name}/predict",
     responses=statuses.errors(statuses.PREDICT),
-    openapi_extra={"requestBody": openapi_request_body()},
+    openapi_extra={
+        "requestBody": openapi_request_body(),
+        "parameters": [
+            {
+                "name": "then",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "speech deployments: a text deployment (sentiment, NER) "
+                "that answers on the transcripts in the same call, under 'then'",
+            }
+        ],
+    },
 )
 async def predict(name: str, request: Request) -> Response:
     """Predict rows: JSON records/columns, or a CSV / Parquet file for batch scoring.
 
     Image models take one or more multipart ``file`` parts (image files) or JSON
-    ``{"images": ["<base64>", …]}``; one prediction per image, in order.
+    ``{"images": ["<base64>", …]}``; one prediction per image, in order. Speech models
+    take audio files the same way (``{"audio": [...]}``); ``?then=DEPLOYMENT`` feeds the
+    transcripts to a text deployment and nests its answer under ``then``.
     """
     started = time.perf_counter()
     context = context_of(request)
@@ -65,6 +79,9 @@ async def predict(name: str, request: Request) -> Response:
             "version": worker.version,
             **worker.codec.answer(outputs, worker.labels, records),
         }
+        then = request.query_params.get("then")
+        if then is not None:  # a chained deployment answers on this one's texts
+            body["then"] = await _chain(context, name, worker, outputs, then, request_id)
     except (LeptonError, StarletteHTTPException) as exc:  # expected: answered with its status
         _failed(context, name, exc.http_status if isinstance(exc, LeptonError) else exc.status_code)
         raise
@@ -79,6 +96,60 @@ async def predict(name: str, request: Request) -> Response:
         if shadow is not worker:
             context.spawn(_shadow(context, name, shadow, rows, request_id))
     return ORJSONResponse(body, headers={"X-Request-ID": request_id})
+
+
+class ChainError(LeptonError):
+    """A ``?then=`` deployment that cannot take this one's answers."""
+
+    http_status = 400
+
+
+async def _chain(
+    context: ServerContext,
+    name: str,
+    worker: VersionWorker,
+    outputs: NDArray[Any],
+    then: str,
+    request_id: str,
+) -> dict[str, Any]:
+    """Feed each answer's text (a transcript) to deployment ``then``; its answer, nested.
+
+    The chained deployment is routed, validated, batched and logged as if it had been
+    called on its own (same request id), so its canaries and monitoring see the texts."""
+    if not worker.codec.chains:
+        raise ChainError(f"deployment {name!r} answers no texts to chain", field="then")
+    if then == name:
+        raise ChainError("a deployment cannot chain to itself", field="then")
+    target = context.state.get(then)
+    require_endpoint(target.codec, "predict", then)
+    started = time.perf_counter()
+    column = _text_input(target.choose(), then)
+    rows = [{column: text} for text in worker.codec.texts(outputs)]
+    chained, records, answers = await _answer(context.state, then, target, rows)
+    latency = time.perf_counter() - started
+    version = str(chained.version)
+    context.metrics.requests.labels(then, version, "200").inc()
+    context.metrics.latency.labels(then, version).observe(latency)
+    _log(context, request_id, then, chained, "primary", latency, records, answers)
+    return {
+        "deployment": then,
+        "model": chained.model,
+        "version": chained.version,
+        **chained.codec.answer(answers, chained.labels, records),
+    }
+
+
+def _text_input(worker: VersionWorker, deployment: str) -> str:
+    """The one text column a chained deployment's model takes."""
+    schema = worker.predictor.manifest.input_schema
+    texts = [c.name for c in schema if c.kind == "text"]
+    if len(texts) != 1:
+        raise ChainError(
+            f"deployment {deployment!r} takes {len(texts)} text columns; a chain needs a "
+            "model with exactly one (sentiment, NER)",
+            field="then",
+        )
+    return texts[0]
 
 
 def _failed(context: ServerContext, name: str, status: int) -> None:
