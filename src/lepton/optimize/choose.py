@@ -51,7 +51,8 @@ def check_objective(objective: str) -> None:
 def choose(candidates: Sequence[Candidate], objective: str, max_metric_drop: float) -> Choice:
     """The eligible candidate minimising the objective (the first on a tie), else native.
 
-    Native is always eligible; any other candidate only within ``max_metric_drop``.
+    Native (the trained model as it is) is always eligible; any other candidate, native
+    variants included, only within ``max_metric_drop``.
     The Pareto front (over p50, throughput, size and metric drop) is marked for the
     table; it does not restrict the choice.
     """
@@ -70,7 +71,7 @@ def choose(candidates: Sequence[Candidate], objective: str, max_metric_drop: flo
 
 
 def _eligible(candidate: Candidate, budget: float) -> bool:
-    return candidate.kind == "native" or candidate.metric_drop <= budget + _SLACK
+    return candidate.name == "native" or candidate.metric_drop <= budget + _SLACK
 
 
 def _costs(c: Candidate) -> tuple[float, float, float, float]:

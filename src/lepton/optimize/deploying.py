@@ -121,7 +121,7 @@ def ensure_optimized(
 def _describe(ref: str, outcome: OptimizeOutcome) -> ServingChoice:
     result = outcome.result
     chosen = outcome.parent.metadata["optimization"]["chosen"]
-    built = [v for v in result.variants if v.kind != "native"]
+    built = result.variants[1:]  # everything but the trained model itself
     if not built:
         why = "; ".join(result.notes) or "its kind has no optimized variant"
         message = f"{ref}: no optimized variant ({why}); serving the native pipeline"

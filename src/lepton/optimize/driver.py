@@ -108,7 +108,7 @@ def _measure_all(
             say(f"measuring {variant.name}")
             run = measure(variant)
             value = metric.score(y, run.predictions)
-            if variant.kind == "native":
+            if variant is variants[0]:  # the trained model itself
                 baseline = value
             variant.measurement = Measurement(
                 run.p50_ms,

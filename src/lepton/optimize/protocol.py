@@ -28,10 +28,11 @@ Features = TypeVar("Features")
 
 @dataclass
 class BuiltVariant:
-    """A variant and the graph the driver writes into its package folder."""
+    """A variant and the graph the driver writes into its package folder (None: a native
+    variant, its changed pipeline in ``variant.model``: speech at another precision)."""
 
     variant: Variant
-    graph: onnx.ModelProto
+    graph: onnx.ModelProto | None
 
 
 @dataclass(frozen=True)
