@@ -249,7 +249,8 @@ def train_command(
         "max_audio_seconds": max_audio_seconds,
     }
     options = {key: v for key, v in given.items() if v is not None}
-    check_options(task, options)
+    if task is not None:  # else the dataset's kind decides (train_dataset checks then)
+        check_options(task, options)
     project = Project.open()
     view = TrainingView(time_limit)
     with view:
@@ -524,7 +525,8 @@ def predict_command(
 
     Forecasters take a file of recent history rows (time, series id, target, known
     covariates; stored series too) and write one row per series and step: the mean and
-    each quantile.
+    each quantile. Speech models take a folder of clips, or a table whose audio column
+    names files, and write each clip's transcript, segments (JSON) and words per second.
     """
     from lepton.data.sources import read_source
 
@@ -533,9 +535,10 @@ def predict_command(
         raise DataError(f"--output must end in .csv or .parquet, not {suffix or 'nothing'}")
     source = read_source(input_path)
     frame = source.frame
-    if source.kind == "images":  # a folder (or .npz) of images: paths relative to its root
+    if source.kind in ("images", "audio"):  # a folder of files: paths relative to its root
         root = source.scratch or source.path
-        frame["image"] = [str(root / p) for p in frame["image"]]
+        column = "image" if source.kind == "images" else "audio"
+        frame[column] = [str(root / p) for p in frame[column]]
     out = frame.copy()
     if remote and (horizon is not None or future is not None):
         raise DataError("--horizon/--future forecast locally; drop --remote (or POST /forecast)")
@@ -563,6 +566,13 @@ def predict_command(
         if forecaster is not None:
             later = read_source(future).frame if future is not None else None
             out = forecaster.forecast(frame, horizon=horizon, future=later)
+        elif predictor.manifest.output_schema.type == "transcript":
+            import json
+
+            raw = predictor.predict_raw(frame)  # per clip: text, segments, timings
+            out["transcript"] = [r["text"] for r in raw]
+            out["segments"] = [json.dumps(r["segments"], ensure_ascii=False) for r in raw]
+            out["words_per_second"] = [r["words_per_second"] for r in raw]
         elif predictor.manifest.output_schema.type not in ("value", "class", "spans"):
             # named values per row (anomaly: score, is_anomaly), one column each
             raw = predictor.predict_raw(frame)

@@ -24,7 +24,7 @@ from lepton.learn.evaluation import Importance, permutation_importance
 from lepton.learn.package import write_package
 from lepton.learn.search import EventHandler
 from lepton.names import validate_name
-from lepton.runtime.kinds import get_kind, infer_kind, kind_for_task
+from lepton.runtime.kinds import check_options, get_kind, infer_kind, kind_for_task
 from lepton.store.heartbeat import Heartbeat
 from lepton.store.metadata.records import ModelVersionRecord, RunRecord
 from lepton.store.project import Project
@@ -69,6 +69,8 @@ def train_dataset(
     dataset = catalog.get(dataset_ref)
     target = target or dataset.target
     kind = get_kind(kind_for_task(task) or infer_kind(c.kind for c in dataset.schema.columns))
+    claimed = next(iter(kind.tasks)) if len(kind.tasks) == 1 else None  # audio clips: speech
+    check_options(task or claimed, options)
     if target is None and kind.default_target in dataset.schema.names:
         target = kind.default_target
     if target is None and kind.needs_target:

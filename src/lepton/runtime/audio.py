@@ -2,7 +2,7 @@
 
 Why one module: an engine only hears audio the way it heard it at evaluation if decode,
 down-mix and resampling are the same code. Any container PyAV (FFmpeg) reads is taken
-(WAV, FLAC, MP3, Ogg, …); every file becomes mono float32 at 16 kHz, the rate both
+(WAV, FLAC, MP3, Ogg, …); every file becomes mono float32 at 16 kHz (the mean of its channels), the rate both
 engines expect. Decoding streams frame by frame and stops as soon as the clip is longer
 than the limit, so an hour-long upload costs no more than the limit to refuse.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,9 @@ def decode(
             if not container.streams.audio:
                 raise AudioError("the file holds no audio stream", field=field)
             stream = container.streams.audio[0]
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+            # planar float, channels kept: the mean of the channels is the mono signal
+            # (FFmpeg's own downmix sums them at -3 dB, which clips full-scale stereo)
+            resampler = av.AudioResampler(format="fltp", rate=SAMPLE_RATE)
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
                     total = _append(chunks, out, total, limit, max_seconds, field)
@@ -77,7 +80,9 @@ def decode(
 def _append(
     chunks: list[F32], frame: Any, total: int, limit: int, max_seconds: float, field: str
 ) -> int:
-    values = frame.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+    planes = frame.to_ndarray()  # (channels, samples)
+    values = planes.mean(axis=0, dtype=np.float32) if planes.shape[0] > 1 else planes[0]
+    values = values.astype(np.float32, copy=False)
     total += len(values)
     if total > limit:
         raise AudioTooLong(
@@ -116,5 +121,7 @@ def audio_stats(samples: F32) -> dict[str, float]:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
+    """FFmpeg's message without its errno and placeholder file name."""
+    lines = str(exc).strip().splitlines()
+    text = re.sub(r"^\[Errno -?\d+\]\s*|:\s*'<none>'$", "", lines[0]) if lines else ""
+    return text[:200] or type(exc).__name__
