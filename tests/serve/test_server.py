@@ -384,6 +384,11 @@ def test_openapi_documents_what_every_input_kind_accepts(server: Server) -> None
                             "items": {"type": "string"},
                             "description": "entity recognizers: the texts to find entities in",
                         },
+                        "audio": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "byte"},
+                            "description": "speech models: base64 WAV, FLAC, MP3 or Ogg files",
+                        },
                     },
                 }
             },
@@ -397,4 +402,8 @@ def test_openapi_documents_what_every_input_kind_accepts(server: Server) -> None
             },
         }
     }
+    parameters = spec["paths"]["/v1/deployments/{name}/predict"]["post"]["parameters"]
+    assert {"name": "then", "in": "query"}.items() <= next(
+        p for p in parameters if p["name"] == "then"
+    ).items()
     assert {"/healthz", "/readyz", "/metrics", "/v1/deployments"} <= set(spec["paths"])
