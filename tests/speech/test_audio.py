@@ -94,6 +94,6 @@ def test_normalising_forgives_case_punctuation_titles_and_numbers() -> None:
 
 
 def test_word_error_rate_counts_substitutions_insertions_and_deletions() -> None:
-    assert edit_distance("a b c d".split(), "a x c".split()) == 2
+    assert edit_distance(["a", "b", "c", "d"], ["a", "x", "c"]) == 2
     assert corpus_wer(["the cat sat", "on the mat"], ["the cat sat", "on mat"]) == 1 / 6
     assert corpus_wer(["Press 1."], ["press one"]) == 0.0

@@ -87,7 +87,9 @@ def test_some_clips_with_transcripts_and_some_without_is_refused(tmp_path: Path)
         read_source(folder)
 
 
-def test_a_silent_clip_in_training_data_names_its_row(speechp: SpeechProject, tmp_path: Path) -> None:
+def test_a_silent_clip_in_training_data_names_its_row(
+    speechp: SpeechProject, tmp_path: Path
+) -> None:
     import wave
 
     folder = clip_folder(tmp_path / "hush", SENTENCES[:2])

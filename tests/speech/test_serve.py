@@ -35,9 +35,7 @@ def wav_bytes(samples: np.ndarray, rate: int = 16_000) -> bytes:
 
 def _wait_for_log(speechp: SpeechProject, name: str, rows: int) -> None:
     deadline = time.monotonic() + 30
-    while (
-        len(speechp.project.predictions.predictions(name)) < rows and time.monotonic() < deadline
-    ):
+    while len(speechp.project.predictions.predictions(name)) < rows and time.monotonic() < deadline:
         time.sleep(0.2)
 
 
@@ -72,9 +70,7 @@ def test_flac_and_mp3_are_decoded_and_resampled_on_the_server(
         target = tmp_path / f"s.{suffix}"
         with av.open(str(source)) as src, av.open(str(target), "w") as dst:
             stream = dst.add_stream(codec, rate=44_100)
-            resampler = av.AudioResampler(
-                format=stream.format.name, layout="stereo", rate=44_100
-            )
+            resampler = av.AudioResampler(format=stream.format.name, layout="stereo", rate=44_100)
             stream.layout = "stereo"
             for frame in src.decode(audio=0):
                 for out in resampler.resample(frame):
@@ -92,8 +88,12 @@ def test_flac_and_mp3_are_decoded_and_resampled_on_the_server(
         (wav_bytes(np.zeros(32_000)), 422, "file", "silent"),
         (wav_bytes(np.zeros(800)), 422, "file", "at least"),
         (b"", 422, "file", "empty"),
-        (wav_bytes(0.3 * np.sin(np.arange(16_000 * 125) * 2 * math.pi * 440 / 16_000)), 413,
-         "file", "longer than 120 s"),
+        (
+            wav_bytes(0.3 * np.sin(np.arange(16_000 * 125) * 2 * math.pi * 440 / 16_000)),
+            413,
+            "file",
+            "longer than 120 s",
+        ),
         (b"\0" * (25 * 1024 * 1024), 413, "file", "bytes; the limit"),
     ],
 )

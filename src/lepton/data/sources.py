@@ -367,7 +367,8 @@ def _listed_transcripts(root: Path) -> dict[str, str]:
     table = pd.read_csv(listing, dtype=str, keep_default_na=False)
     if not {"file", "transcript"} <= set(table.columns):
         raise DataError(f"{listing}: needs the columns file,transcript")
-    return {str(f): " ".join(str(t).split()) for f, t in zip(table["file"], table["transcript"])}
+    pairs = zip(table["file"], table["transcript"], strict=True)
+    return {str(f): " ".join(str(t).split()) for f, t in pairs}
 
 
 def _read_text_folder(root: Path) -> pd.DataFrame:

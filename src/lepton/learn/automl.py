@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from lepton.learn.recommend.model import RecommendModel
     from lepton.learn.rules.automl import RulesSearch
     from lepton.learn.rules.model import RulesModel
+    from lepton.learn.speech.automl import SpeechSearch
+    from lepton.learn.speech.model import SpeechModel
     from lepton.learn.vision.model import ImageModel
 
 MAX_ENSEMBLE_CANDIDATES = 20
@@ -81,9 +83,16 @@ class AutoML:
         | ClusterModel
         | RecommendModel
         | NerModel
+        | SpeechModel
     )
     search_: (
-        SearchResult | ForecastSearch | RulesSearch | ClusterSearch | RecommendSearch | NerSearch
+        SearchResult
+        | ForecastSearch
+        | RulesSearch
+        | ClusterSearch
+        | RecommendSearch
+        | NerSearch
+        | SpeechSearch
     )
     validation_how_: str | None = None  # set when validation is not k-fold CV (images)
     backtest_: dict[str, Any] | None = None  # forecasting: windows, coverage, per-family scores

@@ -85,4 +85,3 @@ def rescore_speech(project: Project, deployment: str, **options: Any) -> Any:
         "audio, so there is nothing to retrain on; watch its live WER (`lepton monitor`) "
         "and re-score the engines on new transcribed clips with `lepton train --task speech`"
     )
-

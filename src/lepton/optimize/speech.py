@@ -71,9 +71,7 @@ class SpeechBuilder:
     def features(self, model: SpeechModel, heldout: pd.DataFrame, say: Progress) -> list[Any]:
         audio = model.settings.audio_column
         say(f"decoding {len(heldout)} clips")
-        return [
-            {audio: model.read(Path(p), i)} for i, p in enumerate(heldout[audio].astype(str))
-        ]
+        return [{audio: model.read(Path(p), i)} for i, p in enumerate(heldout[audio].astype(str))]
 
     def native_note(self, model: SpeechModel) -> str:
         return f"{model.engine} at {model.compute_type}"
@@ -115,12 +113,13 @@ class SpeechBuilder:
         def measure(variant: Variant) -> VariantRun:
             runner: SpeechModel = variant.model if variant.model is not None else model
             runner.predict_records(features[:1])  # load the engine and warm it up
-            outputs, times = [], []
+            outputs: list[dict[str, Any]] = []
+            times: list[float] = []
             for record in features:
                 began = time.perf_counter()
                 outputs.extend(runner.predict_records([record]))
                 times.append(time.perf_counter() - began)
-            predictions = np.empty(len(outputs), dtype=object)
+            predictions: NDArray[Any] = np.empty(len(outputs), dtype=object)
             predictions[:] = outputs
             package = variant.folder / NATIVE
             return VariantRun(

@@ -73,9 +73,9 @@ class TabularBuilder:
             if subset is None:
                 return []
             built, base = [subset], subset.variant.model
-        return built + _derived(
-            base, manifest, built[0].graph, features, train, workdir, notes, say
-        )
+        head = built[0].graph
+        assert head is not None  # the ONNX export (or its subset) always has one
+        return built + _derived(base, manifest, head, features, train, workdir, notes, say)
 
     def measurer(
         self, model: TrainedModel, features: pd.DataFrame, workdir: Path, options: MeasureOptions

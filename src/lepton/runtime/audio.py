@@ -38,9 +38,7 @@ class AudioTooLong(AudioError):
     http_status = 413
 
 
-def decode(
-    data: bytes | Path, *, max_seconds: float = MAX_SECONDS, field: str = "audio"
-) -> F32:
+def decode(data: bytes | Path, *, max_seconds: float = MAX_SECONDS, field: str = "audio") -> F32:
     """Bytes or a file → mono float32 samples in [-1, 1] at ``SAMPLE_RATE``."""
     import av
 

@@ -20,7 +20,12 @@ import numpy as np
 import pandas as pd
 
 from lepton.errors import DataError, LeptonError
-from lepton.learn.speech.engines import DEFAULT_COMPUTE, DEFAULT_ENGINE, load_engine
+from lepton.learn.speech.engines import (
+    DEFAULT_COMPUTE,
+    DEFAULT_ENGINE,
+    SpeechEngine,
+    load_engine,
+)
 from lepton.learn.speech.model import SpeechModel, answer
 from lepton.learn.speech.settings import SpeechSettings, candidates
 from lepton.learn.speech.wer import word_errors
@@ -86,7 +91,9 @@ def fit_speech(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, str]
     transcripts = _transcripts(rows, settings)
     notes = automl.notes_
     if transcripts is None:
-        scores = _score([(settings.engine or DEFAULT_ENGINE, DEFAULT_COMPUTE)], clips, None, deadline)
+        scores = _score(
+            [(settings.engine or DEFAULT_ENGINE, DEFAULT_COMPUTE)], clips, None, deadline
+        )
         how = "not scored: no transcripts (the default engine is served; clips are the reference)"
         notes.append(
             f"no transcript column: serving {scores[0].name}; {scores[0].audio_seconds:.0f} s of "
@@ -176,14 +183,15 @@ def _score(
     deadline: float,
 ) -> list[EngineScore]:
     """Round-robin: every engine transcribes the same next ``ROUND`` clips until time is up."""
-    scores, engines = [], []
-    for engine, compute_type in pairs:
+    scores: list[EngineScore] = []
+    engines: list[SpeechEngine] = []
+    for name, compute_type in pairs:
         began = time.monotonic()
         try:
-            engines.append(load_engine(engine, compute_type))
+            engines.append(load_engine(name, compute_type))
         except (LeptonError, ImportError, OSError) as exc:
-            raise LeptonError(f"the {engine} engine failed to load: {exc}") from exc
-        scores.append(EngineScore(engine, compute_type, load_seconds=time.monotonic() - began))
+            raise LeptonError(f"the {name} engine failed to load: {exc}") from exc
+        scores.append(EngineScore(name, compute_type, load_seconds=time.monotonic() - began))
     done = 0
     while done < len(clips):
         batch = range(done, min(done + ROUND, len(clips)))

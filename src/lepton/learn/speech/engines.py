@@ -158,7 +158,11 @@ class SphinxEngine:
             self.decoder.end_utt()
             hyp = self.decoder.hyp()
             words = [
-                Segment(s.start_frame / self.FRAMES_PER_SECOND, s.end_frame / self.FRAMES_PER_SECOND, _word(s.word))
+                Segment(
+                    s.start_frame / self.FRAMES_PER_SECOND,
+                    s.end_frame / self.FRAMES_PER_SECOND,
+                    _word(s.word),
+                )
                 for s in self.decoder.seg()
                 if not s.word.startswith(("<", "[", "++"))
             ]

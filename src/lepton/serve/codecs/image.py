@@ -91,4 +91,3 @@ class ImageCodec(Codec):
                 "multipart/form-data": multipart_file(),
             }
         }
-

@@ -39,7 +39,9 @@ class SpeechCodec(Codec):
         cls, manifest: PackageManifest, *, reject_unknown_categories: bool
     ) -> SpeechCodec:
         extra = manifest.extra.get("speech", {})
-        return cls(str(extra.get("audio_column", "audio")), float(extra.get("max_seconds", MAX_SECONDS)))
+        return cls(
+            str(extra.get("audio_column", "audio")), float(extra.get("max_seconds", MAX_SECONDS))
+        )
 
     def __init__(self, column: str, max_seconds: float = MAX_SECONDS) -> None:
         self.column = column

@@ -149,7 +149,7 @@ def _text_input(worker: VersionWorker, deployment: str) -> str:
             "model with exactly one (sentiment, NER)",
             field="then",
         )
-    return texts[0]
+    return str(texts[0])
 
 
 def _failed(context: ServerContext, name: str, status: int) -> None:
