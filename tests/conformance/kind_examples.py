@@ -241,3 +241,24 @@ def _ner(catalog: DataCatalog, root: Path) -> KindExample:
 
 
 EXAMPLES["ner"] = _ner
+
+
+def _speech(catalog: DataCatalog, root: Path) -> KindExample:
+    from tests.speech.conftest import SENTENCES, clip_folder
+
+    train = catalog.add(clip_folder(root / "train", SENTENCES[:4]), name="kind-speech")[0]
+    test = catalog.add(clip_folder(root / "test", SENTENCES[4:6]), name="kind-speech-test")[0]
+    return KindExample(
+        train.ref,
+        test.ref,
+        None,
+        lambda rows: [
+            {"field": f"file[{i}]", "data": Path(p).read_bytes()}
+            for i, p in enumerate(rows["audio"])
+        ],
+        time_limit=20.0,
+        inputs=lambda rows: rows[["audio"]],
+    )
+
+
+EXAMPLES["speech"] = _speech

@@ -134,6 +134,13 @@ def test_kind_through_the_lifecycle(
         for text, found in zip(features["text"], expected, strict=True):
             assert all(text[e["start"] : e["end"]] == e["text"] for e in found)
             assert {e["label"] for e in found} <= set(manifest.labels)
+    elif manifest.task == "speech":  # one transcript per clip, segments inside the clip
+        assert expected.shape == (len(test),) and all(t["text"] for t in expected)
+        for answer in expected:
+            assert all(
+                0 <= s["start"] <= s["end"] <= answer["duration_s"] + 0.5
+                for s in answer["segments"]
+            )
     else:
         assert expected.shape == (len(test), len(manifest.labels))
         assert np.allclose(expected.sum(axis=1), 1.0)

@@ -29,6 +29,7 @@ from lepton.optimize.choose import check_objective
 from lepton.optimize.protocol import BuiltVariant, Measure, MeasureOptions, Progress, VariantRun
 from lepton.optimize.result import Variant
 from lepton.runtime.manifest import NATIVE, PackageManifest
+from lepton.runtime.speech import NoOnnxSpeech
 
 MAX_CLIPS = 16  # held-out clips measured per variant (each is transcribed once)
 
@@ -90,10 +91,7 @@ class SpeechBuilder:
         others = [c for c in COMPUTE_TYPES[model.engine] if c != model.compute_type]
         if not others:
             notes.append(f"no variant: {model.engine} runs at one precision")
-        notes.append(
-            "no ONNX variant: Whisper runs in CTranslate2's own kernels and pocketsphinx is "
-            "an HMM decoder"
-        )
+        notes.append(f"onnx-fp32 not built: {NoOnnxSpeech.REASON}")
         built = []
         for compute_type in others:
             name = f"{model.engine}-{compute_type}"
