@@ -121,3 +121,18 @@ def test_retrain_says_why_a_pretrained_engine_has_nothing_to_retrain(
     deploy(speechp.project, "calls@1", name="calls-retrain")
     with pytest.raises(LeptonError, match="nothing to retrain"):
         retrain(speechp.project, "calls-retrain", time_limit=10)
+
+
+def test_a_transcripts_csv_at_the_root_names_each_clips_text(tmp_path: Path) -> None:
+    from lepton.data.sources import read_source
+
+    folder = clip_folder(tmp_path / "listed", SENTENCES[:2], transcripts=False)
+    (folder / "deep").mkdir()
+    (folder / "clip01.wav").rename(folder / "deep" / "clip01.wav")
+    pd.DataFrame(
+        {"file": ["clip00.wav", "deep/clip01.wav"], "transcript": ["first  one", "second"]}
+    ).to_csv(folder / "transcripts.csv", index=False)
+    frame = read_source(folder).frame
+    assert frame["audio"].tolist() == ["clip00.wav", "deep/clip01.wav"]
+    assert frame["transcript"].tolist() == ["first one", "second"]
+    assert (frame["duration_s"] > 1.0).all()
