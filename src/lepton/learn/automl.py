@@ -36,16 +36,13 @@ from lepton.runtime.kinds import get_kind, infer_kind, kind_for_task
 if TYPE_CHECKING:
     from lepton.learn.clustering.automl import ClusterSearch
     from lepton.learn.clustering.model import ClusterModel
-    from lepton.learn.forecast.automl import ForecastSearch
     from lepton.learn.forecast.model import ForecastModel
-    from lepton.learn.ner.automl import NerSearch
     from lepton.learn.ner.model import NerModel
     from lepton.learn.recommend.automl import RecommendSearch
     from lepton.learn.recommend.model import RecommendModel
-    from lepton.learn.rules.automl import RulesSearch
     from lepton.learn.rules.model import RulesModel
-    from lepton.learn.speech.automl import SpeechSearch
     from lepton.learn.speech.model import SpeechModel
+    from lepton.learn.trials import FamilySearch
     from lepton.learn.vision.model import ImageModel
 
 MAX_ENSEMBLE_CANDIDATES = 20
@@ -85,15 +82,7 @@ class AutoML:
         | NerModel
         | SpeechModel
     )
-    search_: (
-        SearchResult
-        | ForecastSearch
-        | RulesSearch
-        | ClusterSearch
-        | RecommendSearch
-        | NerSearch
-        | SpeechSearch
-    )
+    search_: SearchResult | FamilySearch | ClusterSearch | RecommendSearch
     validation_how_: str | None = None  # set when validation is not k-fold CV (images)
     backtest_: dict[str, Any] | None = None  # forecasting: windows, coverage, per-family scores
 

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from lepton.runtime.no_graph import NoOnnxGraph
+
 RULE_FIELDS = ("antecedent", "consequent", "support", "confidence", "lift", "conviction")
 
 
@@ -137,16 +139,10 @@ def basket_of(value: Any, field: str = "items") -> list[str]:
     return list(seen)
 
 
-class NoOnnxRules:
+class NoOnnxRules(NoOnnxGraph):
     """The ``onnx_predictor`` of the rules kind: there is no graph to run, and why."""
 
     REASON = (
         "association rules are a lookup of itemsets (set containment over a rule table), "
         "not a numeric graph: ONNX does not apply; the native predictor serves them"
     )
-
-    @classmethod
-    def load(cls, folder: Any, threads: int | None = None) -> Any:
-        from lepton.errors import LeptonError
-
-        raise LeptonError(cls.REASON)

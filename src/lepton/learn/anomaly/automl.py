@@ -12,7 +12,6 @@ is the user's wall clock.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,6 +30,7 @@ from lepton.learn.anomaly.selection import (
     sample,
 )
 from lepton.learn.features import FeatureEncoder
+from lepton.learn.trials import FamilySearch, FamilyTrial
 
 if TYPE_CHECKING:
     from lepton.learn.automl import AutoML
@@ -48,19 +48,6 @@ CANDIDATES: list[tuple[str, ...]] = [  # cheapest first
     ("isolation_forest",),
     ENSEMBLE,
 ]
-
-
-@dataclass
-class AnomalyTrial:
-    family: str
-    ok: bool
-    seconds: float
-    note: str = ""
-
-
-@dataclass
-class AnomalySearch:
-    trials: list[AnomalyTrial] = field(default_factory=list)
 
 
 def check_contamination(value: Any) -> float | None:
@@ -120,7 +107,7 @@ def fit_anomaly(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, str
     notes += matrix.encoder.describe_drops()
     x = matrix.transform(features)
     metric = "roc_auc" if y is not None else "stability"
-    search = AnomalySearch()
+    search = FamilySearch()
     if y is not None:
         scored, interrupted = _by_auc(x, y, automl, deadline, search, notes)
     else:
@@ -161,7 +148,7 @@ def fit_anomaly(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, str
         "detectors' consensus), the ensemble unless a detector beats it by one standard error"
     )
     automl.model_ = model  # type: ignore[assignment]
-    automl.search_ = search  # type: ignore[assignment]
+    automl.search_ = search
     automl.interrupted_ = interrupted
     automl.leaderboard_ = [
         LeaderboardRow(
@@ -193,7 +180,7 @@ def _by_auc(
     y: np.ndarray,
     automl: AutoML,
     deadline: float,
-    search: AnomalySearch,
+    search: FamilySearch,
     notes: list[str],
 ) -> tuple[Scored, bool]:
     """Each candidate's per-fold ROC-AUC, candidates in order until the budget is spent."""
@@ -206,14 +193,14 @@ def _by_auc(
             interrupted = True
             note = f"skipped {_label(names)}: the budget is spent"
             notes.append(note)
-            search.trials.append(AnomalyTrial(_label(names), False, 0.0, note))
+            search.trials.append(FamilyTrial(_label(names), False, 0.0, note))
             continue
         t0 = time.monotonic()
         values = cv_auc(names, x, y, automl.n_folds or 5, automl.seed, deadline)
         scored.append((names, values, time.monotonic() - t0))
         if len(names) == 1:
             cost[names[0]] = scored[-1][2]
-        search.trials.append(AnomalyTrial(_label(names), True, scored[-1][2]))
+        search.trials.append(FamilyTrial(_label(names), True, scored[-1][2]))
     return scored, interrupted
 
 
@@ -222,7 +209,7 @@ def _by_stability(
     contamination: float,
     seed: int,
     deadline: float,
-    search: AnomalySearch,
+    search: FamilySearch,
     notes: list[str],
 ) -> tuple[Scored, bool]:
     """Stability x centrality of each detector's resamples; the ensemble reuses its members'."""
@@ -235,7 +222,7 @@ def _by_stability(
             interrupted = True
             note = f"skipped {name}: the budget is spent"
             notes.append(note)
-            search.trials.append(AnomalyTrial(name, False, 0.0, note))
+            search.trials.append(FamilyTrial(name, False, 0.0, note))
             continue
         t0 = time.monotonic()
         done = resample_scores(name, rows, seed, deadline)
@@ -244,10 +231,10 @@ def _by_stability(
             interrupted = True
             note = f"dropped {name}: fewer than two resamples fitted within the budget"
             notes.append(note)
-            search.trials.append(AnomalyTrial(name, False, seconds[name], note))
+            search.trials.append(FamilyTrial(name, False, seconds[name], note))
             continue
         runs[name] = done
-        search.trials.append(AnomalyTrial(name, True, seconds[name]))
+        search.trials.append(FamilyTrial(name, True, seconds[name]))
     n = min(len(r) for r in runs.values())
     members = [m for m in ENSEMBLE if m in runs]
     consensus = [np.mean([runs[m][r] for m in runs], axis=0) for r in range(n)]

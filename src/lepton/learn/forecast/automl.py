@@ -10,7 +10,6 @@ same windows unless a single family's own intervals are better calibrated there.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,6 +36,7 @@ from lepton.learn.forecast.metrics import mase, naive_scale, report
 from lepton.learn.forecast.model import FittedMember, ForecastModel
 from lepton.learn.forecast.series import ID, TARGET, SeriesSet, describe, prepare
 from lepton.learn.forecast.settings import ForecastSettings
+from lepton.learn.trials import FamilySearch, FamilyTrial
 
 if TYPE_CHECKING:
     from lepton.learn.automl import AutoML
@@ -48,21 +48,6 @@ POOL_START_SECONDS = 3.0  # starting workers and importing statsforecast in them
 PACKAGING_RESERVE = 0.1  # of the budget, at least 1.5 s: ensembling, calibration, packaging
 METRICS = ("mase", "smape", "rmse")
 RESIDUAL_SAMPLE = 2000  # scaled backtest residuals kept for live residual-drift checks
-
-
-@dataclass
-class ForecastTrial:
-    """One family's backtest as the run records it (``automl.search_.trials``)."""
-
-    family: str
-    ok: bool
-    seconds: float
-    note: str = ""
-
-
-@dataclass
-class ForecastSearch:
-    trials: list[ForecastTrial] = field(default_factory=list)
 
 
 def fit_forecast(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, str]) -> AutoML:
@@ -89,7 +74,7 @@ def fit_forecast(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, st
     final_pass = not settings.known_covariates
     pool = _Pool(automl)
     warm_up()
-    search = ForecastSearch()
+    search = FamilySearch()
     results: list[Backtest] = []
     interrupted = False
     try:
@@ -98,12 +83,12 @@ def fit_forecast(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, st
             if remaining < MIN_FAMILY_SECONDS:
                 note = f"skipped {name}: the budget is spent"
                 notes.append(note)
-                search.trials.append(ForecastTrial(name, False, 0.0, note))
+                search.trials.append(FamilyTrial(name, False, 0.0, note))
                 continue
             plan = _plan_family(name, series, settings.horizon, n_windows, levels, pool, remaining)
             if isinstance(plan, str):
                 notes.append(plan)
-                search.trials.append(ForecastTrial(name, False, 0.0, plan))
+                search.trials.append(FamilyTrial(name, False, 0.0, plan))
                 continue
             try:
                 result = backtest(
@@ -120,11 +105,11 @@ def fit_forecast(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, st
                 interrupted = True
                 note = f"{name} did not finish its backtest within the budget; stopped the search"
                 notes.append(note)
-                search.trials.append(ForecastTrial(name, False, 0.0, note))
+                search.trials.append(FamilyTrial(name, False, 0.0, note))
                 pool.cancel()
                 break
             results.append(result)
-            search.trials.append(ForecastTrial(name, True, result.seconds))
+            search.trials.append(FamilyTrial(name, True, result.seconds))
     finally:
         pool.close()
     if not results:

@@ -10,7 +10,6 @@ early-stopped on that split; the better of the two is registered.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,6 +24,7 @@ from lepton.learn.ner.profile import build_profile, vocabulary
 from lepton.learn.ner.scoring import entity_scores
 from lepton.learn.ner.settings import NerSettings
 from lepton.learn.ner.spans import Span, parse_spans
+from lepton.learn.trials import FamilySearch, FamilyTrial
 
 if TYPE_CHECKING:
     from lepton.learn.automl import AutoML
@@ -33,19 +33,6 @@ METRIC = "entity_f1"
 MIN_ANNOTATED = 10
 MAP_SAMPLE = 2000  # training texts the pretrained label map is learnt on
 RESERVE_SHARE, RESERVE_MIN_S = 0.2, 3.0  # of the budget: final scoring, profile, packaging
-
-
-@dataclass
-class NerTrial:
-    family: str
-    ok: bool
-    seconds: float
-    note: str = ""
-
-
-@dataclass
-class NerSearch:
-    trials: list[NerTrial] = field(default_factory=list)
 
 
 def read_texts(frame: pd.DataFrame, column: str) -> list[str]:
@@ -80,7 +67,7 @@ def fit_ner(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, str]) -
     automl.task_, automl.metric_, automl.n_folds_ = "ner", METRIC, 1
     automl.validation_how_ = how
     automl.model_ = model
-    automl.search_ = NerSearch([NerTrial(r["model"], True, r["fit_seconds"]) for r in rows])
+    automl.search_ = FamilySearch([FamilyTrial(r["model"], True, r["fit_seconds"]) for r in rows])
     automl.interrupted_ = False
     automl.leaderboard_ = [LeaderboardRow(**r) for r in rows]
     automl.fit_seconds_ = time.time() - automl.started_

@@ -9,7 +9,6 @@ otherwise the held-out-scored rules are kept, with a note.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,6 +19,7 @@ from lepton.learn.rules.evaluation import hit_rate
 from lepton.learn.rules.mining import mine
 from lepton.learn.rules.model import RulesModel
 from lepton.learn.rules.settings import RulesSettings
+from lepton.learn.trials import FamilySearch, FamilyTrial
 from lepton.runtime.rules import RuleSet
 
 if TYPE_CHECKING:
@@ -29,19 +29,6 @@ HOLDOUT = 0.2
 MAX_SCORED = 2000  # held-out baskets scored (a sample beyond: ±1% on the hit rate)
 RESERVE = 0.1  # of the budget, at least 1 s: scoring and packaging
 TOP_ITEMS = 200  # item shares kept for drift checks
-
-
-@dataclass
-class RulesTrial:
-    family: str
-    ok: bool
-    seconds: float
-    note: str = ""
-
-
-@dataclass
-class RulesSearch:
-    trials: list[RulesTrial] = field(default_factory=list)
 
 
 def fit_rules(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, str]) -> AutoML:
@@ -62,7 +49,7 @@ def fit_rules(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, str])
     mining_deadline = started + (deadline - started) * 0.6  # leave room for the refit
     began = time.monotonic()
     mined = mine(train, settings, mining_deadline)
-    search = RulesSearch([RulesTrial("fpgrowth", True, time.monotonic() - began)])
+    search = FamilySearch([FamilyTrial("fpgrowth", True, time.monotonic() - began)])
     notes += mined.notes
     queries = held.lists()
     if len(queries) > MAX_SCORED:

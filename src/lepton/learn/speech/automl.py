@@ -29,6 +29,7 @@ from lepton.learn.speech.engines import (
 from lepton.learn.speech.model import SpeechModel, answer
 from lepton.learn.speech.settings import SpeechSettings, candidates
 from lepton.learn.speech.wer import word_errors
+from lepton.learn.trials import FamilySearch, FamilyTrial
 from lepton.runtime.audio import F32, SAMPLE_RATE, audio_stats
 
 if TYPE_CHECKING:
@@ -63,19 +64,6 @@ class EngineScore:
     @property
     def rtf(self) -> float:
         return self.compute_seconds / self.audio_seconds if self.audio_seconds else float("nan")
-
-
-@dataclass
-class SpeechTrial:
-    family: str
-    ok: bool
-    seconds: float
-    note: str = ""
-
-
-@dataclass
-class SpeechSearch:
-    trials: list[SpeechTrial] = field(default_factory=list)
 
 
 def fit_speech(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, str]) -> AutoML:
@@ -132,7 +120,7 @@ def fit_speech(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, str]
     automl.task_, automl.metric_, automl.n_folds_ = "speech", METRIC, 1
     automl.validation_how_ = how
     automl.model_ = model
-    automl.search_ = SpeechSearch([SpeechTrial(s.name, True, s.compute_seconds) for s in scores])
+    automl.search_ = FamilySearch([FamilyTrial(s.name, True, s.compute_seconds) for s in scores])
     automl.interrupted_ = False
     board = [_row(s, s is chosen, transcripts is not None) for s in scores]
     board.sort(key=lambda r: (-r["weight"], r["score"] if r["score"] == r["score"] else 9.0))
