@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lepton.learn.ner.profile import words as profile_words
 from lepton.monitor.drift import DriftReport, FeatureDrift, detect_drift, jensen_shannon_distance
 from lepton.monitor.inputs import InputChecks
 from lepton.monitor.performance import LivePerformance, scored_per_version, training_metrics
@@ -44,15 +45,11 @@ def _tokenizer() -> Any:
     return spacy.blank("en")  # the English tokenizer the pipeline's make_doc uses
 
 
-def _words(text: str) -> list[str]:
-    return [t.lower_ for t in _tokenizer()(text) if not (t.is_space or t.is_punct)]
-
-
 def text_rates(texts: pd.Series, entities: pd.Series, vocab: set[str]) -> pd.DataFrame:
     """Per text: entities per token and out-of-vocabulary share."""
     rates = []
     for text, spans in zip(texts.astype(str), entities, strict=True):
-        words = _words(text)
+        words = profile_words(_tokenizer(), text)  # as the training profile counted them
         n = max(len(words), 1)
         found = len(json.loads(spans)) if isinstance(spans, str) and spans else 0
         rates.append((found / n, sum(w not in vocab for w in words) / n))

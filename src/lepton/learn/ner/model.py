@@ -3,8 +3,8 @@
 Outputs are variable-length span lists, so ``predict_raw`` answers an object array (one
 list of ``{"start", "end", "label", "text", "score"}`` per text) rather than a matrix;
 ``predict`` gives the same as JSON text per row, which CSV and Parquet keep readable.
-The score of a span is its marginal probability under a small beam search (spaCy's
-``scored_ents``): the greedy parse picks the spans, the beam says how sure it is.
+The score of a span is the probability the greedy decoder gave the actions that built it
+(``confidence``): the product over its tokens of the softmax of the valid actions.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from lepton.errors import DataError, LeptonError
-from lepton.learn.ner.pipeline import dump, recognizer, restore
+from lepton.learn.ner.confidence import recognise
+from lepton.learn.ner.pipeline import dump, restore
 from lepton.learn.ner.settings import NerSettings
 from lepton.learn.ner.spans import Span
 from lepton.runtime.manifest import ColumnSpec, MemberSpec
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
 TARGET = "entities"
 MAX_TEXT_CHARS = 20_000  # per text; longer ones are refused (split them)
-BEAM_WIDTH = 4
 BATCH = 64
 
 
@@ -95,29 +95,25 @@ class NerModel:
 
     def entities(self, texts: list[str], *, scores: bool = True) -> list[list[dict[str, Any]]]:
         out: list[list[dict[str, Any]]] = []
-        ner = recognizer(self.nlp)
-        for doc in self.nlp.pipe(texts, batch_size=BATCH):
-            marginals: dict[tuple[int, int, str], float] = {}
-            if scores and len(doc.ents):
-                beams = ner.beam_parse([self.nlp.make_doc(doc.text)], beam_width=BEAM_WIDTH)
-                marginals = ner.scored_ents(beams)[0]
-            row = []
-            for ent in doc.ents:
-                label = self.label_map.get(ent.label_, ent.label_)
-                if label is None or label not in self.labels:
-                    continue
-                item: dict[str, Any] = {
-                    "start": ent.start_char,
-                    "end": ent.end_char,
-                    "label": label,
-                    "text": ent.text,
-                }
-                if scores:
-                    item["score"] = round(
-                        float(marginals.get((ent.start, ent.end, ent.label_), 0.0)), 4
-                    )
-                row.append(item)
-            out.append(row)
+        for begin in range(0, len(texts), BATCH):
+            for doc, found in recognise(self.nlp, texts[begin : begin + BATCH]):
+                probability = {(a, b, label): p for a, b, label, p in found}
+                row = []
+                for ent in doc.ents:
+                    label = self.label_map.get(ent.label_, ent.label_)
+                    if label is None or label not in self.labels:
+                        continue
+                    item: dict[str, Any] = {
+                        "start": ent.start_char,
+                        "end": ent.end_char,
+                        "label": label,
+                        "text": ent.text,
+                    }
+                    if scores:
+                        key = (ent.start, ent.end, ent.label_)
+                        item["score"] = round(float(probability.get(key, 0.0)), 4)
+                    row.append(item)
+                out.append(row)
         return out
 
     def texts_of(self, records: list[dict[str, Any]]) -> list[str]:
