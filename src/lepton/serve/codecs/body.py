@@ -57,3 +57,14 @@ def parse_json(body: bytes) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise RequestError(f"body is not valid JSON: {exc}", field="body") from exc
+
+
+async def read_json_object(request: Request, limit: int, wanted: str) -> dict[str, Any]:
+    """A JSON object body within ``limit``, or the 4xx saying what to send (``wanted``,
+    e.g. ``{"texts": [...]}``): the read of every codec that takes one object."""
+    refuse_declared_oversize(request, limit)
+    require_media_type(request, JSON, f"JSON {wanted}")
+    body = parse_json(await read_body(request, limit))
+    if not isinstance(body, dict):
+        raise RequestError(f"body must be {wanted}", field="body")
+    return body

@@ -19,14 +19,7 @@ from starlette.requests import Request
 
 from lepton.runtime.manifest import PackageManifest
 from lepton.serve.codecs.base import Codec, Records, WrongEndpoint
-from lepton.serve.codecs.body import (
-    JSON,
-    MAX_BODY_BYTES,
-    parse_json,
-    read_body,
-    refuse_declared_oversize,
-    require_media_type,
-)
+from lepton.serve.codecs.body import MAX_BODY_BYTES, read_json_object
 from lepton.serve.codecs.openapi import json_object
 from lepton.serve.echo import clip, echo
 from lepton.serve.validation import PayloadTooLarge, RequestError
@@ -81,15 +74,8 @@ class ForecastCodec(Codec):
 
     # -- reading and checking ------------------------------------------------------------
     async def read(self, request: Request) -> list[Any]:
-        refuse_declared_oversize(request, self.max_body_bytes)
-        require_media_type(request, JSON, 'JSON {"series": [...]} or {"history": [...]}')
-        body = parse_json(await read_body(request, self.max_body_bytes))
-        if not isinstance(body, dict):
-            raise RequestError(
-                'send {"series": ["id", …]} or {"history": [{column: value, …}], "horizon": H}',
-                field="body",
-            )
-        return [body]
+        wanted = '{"series": ["id", …]} or {"history": [{column: value, …}], "horizon": H}'
+        return [await read_json_object(request, self.max_body_bytes, wanted)]
 
     def validate(self, rows: list[Any]) -> Records:
         """The body → ``[{"series", "history", "future", "horizon"}]`` (one request)."""

@@ -17,14 +17,7 @@ from starlette.requests import Request
 
 from lepton.runtime.manifest import PackageManifest
 from lepton.serve.codecs.base import Codec, Records
-from lepton.serve.codecs.body import (
-    JSON,
-    MAX_BODY_BYTES,
-    parse_json,
-    read_body,
-    refuse_declared_oversize,
-    require_media_type,
-)
+from lepton.serve.codecs.body import MAX_BODY_BYTES, read_json_object
 from lepton.serve.codecs.openapi import json_object
 from lepton.serve.echo import echo
 from lepton.serve.validation import RequestError
@@ -48,11 +41,7 @@ class NerCodec(Codec):
         self.max_body_bytes = max_body_bytes
 
     async def read(self, request: Request) -> list[Any]:
-        refuse_declared_oversize(request, self.max_body_bytes)
-        require_media_type(request, JSON, 'JSON {"texts": ["...", ...]}')
-        body = parse_json(await read_body(request, self.max_body_bytes))
-        if not isinstance(body, dict):
-            raise RequestError('body must be {"texts": ["...", ...]}', field="body")
+        body = await read_json_object(request, self.max_body_bytes, '{"texts": ["...", ...]}')
         if "texts" in body and "records" in body:
             raise RequestError(
                 "the body has both 'texts' and 'records': send the texts one way", field="texts"

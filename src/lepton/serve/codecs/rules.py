@@ -18,14 +18,7 @@ from starlette.requests import Request
 from lepton.runtime.manifest import PackageManifest
 from lepton.runtime.rules import RuleSet, basket_of
 from lepton.serve.codecs.base import Codec, Records
-from lepton.serve.codecs.body import (
-    JSON,
-    MAX_BODY_BYTES,
-    parse_json,
-    read_body,
-    refuse_declared_oversize,
-    require_media_type,
-)
+from lepton.serve.codecs.body import MAX_BODY_BYTES, read_json_object
 from lepton.serve.codecs.openapi import json_object
 from lepton.serve.echo import clip, echo
 from lepton.serve.validation import RequestError
@@ -50,11 +43,8 @@ class RulesCodec(Codec):
         self.max_body_bytes = max_body_bytes
 
     async def read(self, request: Request) -> list[Any]:
-        refuse_declared_oversize(request, self.max_body_bytes)
-        require_media_type(request, JSON, 'JSON {"records": [{"items": [...]}]}')
-        body = parse_json(await read_body(request, self.max_body_bytes))
-        if not isinstance(body, dict):
-            raise RequestError('body must be {"records": [{"items": [...]}, ...]}', field="body")
+        wanted = '{"records": [{"items": [...]}, ...]}'
+        body = await read_json_object(request, self.max_body_bytes, wanted)
         k = body.get("k", self.top_k)
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise RequestError(f"k must be a positive integer (got {echo(k)})", field="k")
