@@ -159,7 +159,7 @@ def test_client_and_remote_cli_send_images_in_batches(
     images: list[str | Path | bytes] = [p for _, p in files[:9]] + [_png(files[9][1])]
     with Client(server.url, trained.key) as client:
         scored = client.predict_images("patterns", images, batch_size=4)
-        with pytest.raises(LeptonError, match="cannot read image"):
+        with pytest.raises(LeptonError, match="cannot read file"):
             client.predict_images("patterns", [tmp_path / "missing.png"])
     assert len(scored) == 10 and len(scored.attrs["request_ids"]) == 3  # 4 + 4 + 2
     assert list(scored.columns) == ["prediction", "p_bar", "p_column", "p_dot"]

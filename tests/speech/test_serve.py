@@ -190,3 +190,31 @@ def test_monitor_scores_fed_back_transcripts_and_flags_loudness_drift(
     summary, _ = summarize(speechp.project, quiet, window="1h")
     assert summary.drift is not None
     assert {f.name: f for f in summary.drift.features}["loudness_dbfs"].drifted
+
+
+def test_lepton_predict_remote_uploads_a_folder_of_clips(
+    speechp: SpeechProject, speech_server: Server, deploy: Deploy, tmp_path: Path
+) -> None:
+    import pandas as pd
+
+    from tests.speech.conftest import clip_folder
+
+    name = deploy()
+    folder = clip_folder(tmp_path / "remote", SENTENCES[:3], transcripts=False)
+    out = tmp_path / "remote.csv"
+    done = speechp.lepton(
+        "predict",
+        name,
+        str(folder),
+        "-o",
+        str(out),
+        "--remote",
+        speech_server.url,
+        "--key",
+        speechp.keys["predict"],
+    )
+    assert done.returncode == 0, done.stderr
+    written = pd.read_csv(out)
+    assert written["audio"].tolist() == [str(folder / f"clip0{i}.wav") for i in range(3)]
+    assert corpus_wer(SENTENCES[:3], written["transcript"].tolist()) <= 0.2
+    assert (written["words_per_second"] > 1.0).all()

@@ -500,6 +500,15 @@ def models_alias(
     console.print(f"{record.name}@{alias} → {record.version} (was {event.from_version or '-'})")
 
 
+def _write_transcripts(out: Any, answers: list[dict[str, Any]]) -> None:
+    """Per clip: its transcript, its segments as JSON and its words per second."""
+    import json
+
+    out["transcript"] = [a["text"] for a in answers]
+    out["segments"] = [json.dumps(a["segments"], ensure_ascii=False) for a in answers]
+    out["words_per_second"] = [a["words_per_second"] for a in answers]
+
+
 def predict_command(
     model: str = typer.Argument(
         ..., help="MODEL[@VERSION|@alias], or a deployment name with --remote"
@@ -548,11 +557,16 @@ def predict_command(
         with Client(remote, key) as client:
             if source.kind == "images":
                 scored = client.predict_images(model, list(frame["image"]))
+            elif source.kind == "audio":
+                scored = client.predict_audio(model, list(frame["audio"]))
             else:
                 scored = client.predict(model, frame)
         origin = f"{model}@{scored.attrs['version']} at {remote}"
-        for column in scored.columns:
-            out[column] = scored[column].to_numpy()
+        if source.kind == "audio":
+            _write_transcripts(out, list(scored["prediction"]))
+        else:
+            for column in scored.columns:
+                out[column] = scored[column].to_numpy()
     else:
         from lepton.runtime.forecasting import forecaster_of
         from lepton.runtime.loader import load_predictor
@@ -567,12 +581,7 @@ def predict_command(
             later = read_source(future).frame if future is not None else None
             out = forecaster.forecast(frame, horizon=horizon, future=later)
         elif predictor.manifest.output_schema.type == "transcript":
-            import json
-
-            raw = predictor.predict_raw(frame)  # per clip: text, segments, timings
-            out["transcript"] = [r["text"] for r in raw]
-            out["segments"] = [json.dumps(r["segments"], ensure_ascii=False) for r in raw]
-            out["words_per_second"] = [r["words_per_second"] for r in raw]
+            _write_transcripts(out, list(predictor.predict_raw(frame)))
         elif predictor.manifest.output_schema.type not in ("value", "class", "spans"):
             # named values per row (anomaly: score, is_anomaly), one column each
             raw = predictor.predict_raw(frame)

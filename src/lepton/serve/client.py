@@ -18,6 +18,7 @@ class ServerError(LeptonError):
 
 
 IMAGES_PER_REQUEST = 64  # well under the server's per-request limit (256)
+CLIPS_PER_REQUEST = 8  # the server takes 16 clips a request
 
 
 class Client:
@@ -55,10 +56,34 @@ class Client:
     ) -> pd.DataFrame:
         """Predictions for image files (paths) or encoded image bytes, one row per image.
 
-        Sent as multipart ``file`` parts, ``batch_size`` images per request, so a folder of
-        any size stays under the server's per-request limit; the server decodes, converts
-        and resizes each image exactly as in training.
+        The server decodes, converts and resizes each image exactly as in training.
         """
+        return self.predict_files(deployment, images, batch_size=batch_size)
+
+    def predict_audio(
+        self,
+        deployment: str,
+        clips: Sequence[str | Path | bytes],
+        *,
+        batch_size: int = CLIPS_PER_REQUEST,
+    ) -> pd.DataFrame:
+        """Transcripts for audio files (paths) or encoded audio bytes, one row per clip
+        (``prediction``: ``{"text", "segments", "duration_s", "words_per_second"}``)."""
+        return self.predict_files(deployment, clips, batch_size=batch_size)
+
+    def predict_files(
+        self,
+        deployment: str,
+        files: Sequence[str | Path | bytes],
+        *,
+        batch_size: int = IMAGES_PER_REQUEST,
+    ) -> pd.DataFrame:
+        """Predictions for uploaded files, one row per file, in order.
+
+        Sent as multipart ``file`` parts, ``batch_size`` files per request, so a folder of
+        any size stays under the server's per-request limit.
+        """
+        images = files
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         answers = []
@@ -116,10 +141,10 @@ def _frame(answers: list[dict[str, Any]], index: pd.Index) -> pd.DataFrame:
 def _upload(item: str | Path | bytes, position: int) -> tuple[str, bytes, str]:
     """A multipart file part: (file name, bytes, content type)."""
     if isinstance(item, bytes):
-        return (f"image-{position}", item, "application/octet-stream")
+        return (f"file-{position}", item, "application/octet-stream")
     path = Path(item)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise LeptonError(f"cannot read image {path}: {exc.strerror or exc}") from None
+        raise LeptonError(f"cannot read file {path}: {exc.strerror or exc}") from None
     return (path.name, data, "application/octet-stream")
