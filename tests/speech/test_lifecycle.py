@@ -136,3 +136,19 @@ def test_a_transcripts_csv_at_the_root_names_each_clips_text(tmp_path: Path) -> 
     assert frame["audio"].tolist() == ["clip00.wav", "deep/clip01.wav"]
     assert frame["transcript"].tolist() == ["first one", "second"]
     assert (frame["duration_s"] > 1.0).all()
+
+
+def test_test_evaluation_stops_at_its_deadline_and_says_how_many_clips_it_scored(
+    speechp: SpeechProject,
+) -> None:
+    import time
+
+    from lepton.learn.speech.evaluation import evaluate_speech
+
+    model = speechp.outcome.automl.model_
+    frame = DataCatalog(speechp.project).get("calls").to_pandas()
+    bounded = evaluate_speech(model, frame, deadline=time.time())
+    assert bounded["n_scored"] == 1 and "1 of 8 clips" in bounded["note"]
+    full = evaluate_speech(model, frame)
+    assert full["n_scored"] == len(frame) and "note" not in full
+    assert full["metrics"]["wer"] <= 0.15 and full["metrics"]["real_time_factor"] < 1.0

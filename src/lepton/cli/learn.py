@@ -288,6 +288,8 @@ def train_command(
     if outcome.test_report:
         metrics = outcome.test_report["metrics"]
         console.print(f"test ({test}): " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
+        if outcome.test_report.get("note"):
+            console.print(f"  [dim]• {outcome.test_report['note']}[/]")
     total = sum(outcome.timings.values())
     console.print(
         f"[green]registered[/] {outcome.version.name}@{outcome.version.version} "

@@ -49,6 +49,9 @@ class ModelKind:
     feature_importance: ClassVar[bool] = True  # whether permuting input columns means anything
     trainer: ClassVar[str]  # "module:function(automl, frame, column_kinds) -> AutoML"
     evaluator: ClassVar[str] = "lepton.learn.evaluation:evaluate"  # (model, frame) -> report
+    # the share of the time limit kept for ``--test`` evaluation when it is slow (speech:
+    # transcribing clips); the evaluator is then called with ``deadline=`` (time.time())
+    evaluation_share: ClassVar[float] = 0.0
     codec: ClassVar[str]  # "module:Class" implementing lepton.serve.codecs.base.Codec
     onnx_predictor: ClassVar[str]  # "module:Class" with .load(folder, threads=...)
     variants: ClassVar[str]  # "module:Class" implementing lepton.optimize's VariantBuilder

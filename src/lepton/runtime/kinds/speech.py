@@ -32,6 +32,7 @@ class SpeechKind(ModelKind):
     feature_importance = False  # one input, the audio
     trainer = "lepton.learn.speech.automl:fit_speech"
     evaluator = "lepton.learn.speech.evaluation:evaluate_speech"
+    evaluation_share = 0.4  # transcribing the test clips costs as much as scoring engines
     codec = "lepton.serve.codecs.speech:SpeechCodec"
     onnx_predictor = "lepton.runtime.speech:NoOnnxSpeech"
     variants = "lepton.optimize.speech:SpeechBuilder"
