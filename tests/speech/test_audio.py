@@ -97,3 +97,15 @@ def test_word_error_rate_counts_substitutions_insertions_and_deletions() -> None
     assert edit_distance(["a", "b", "c", "d"], ["a", "x", "c"]) == 2
     assert corpus_wer(["the cat sat", "on the mat"], ["the cat sat", "on mat"]) == 1 / 6
     assert corpus_wer(["Press 1."], ["press one"]) == 0.0
+
+
+def test_a_chain_goes_into_the_one_text_column_a_codec_takes() -> None:
+    from lepton.serve.codecs.ner import NerCodec
+    from lepton.serve.codecs.tabular import TabularCodec
+
+    review = [{"name": "review", "kind": "text"}, {"name": "stars", "kind": "numeric"}]
+    assert TabularCodec(review).chain_column() == "review"
+    two = [{"name": "a", "kind": "text"}, {"name": "b", "kind": "text"}]
+    assert TabularCodec(two).chain_column() is None
+    assert TabularCodec([{"name": "x", "kind": "numeric"}]).chain_column() is None
+    assert NerCodec("body").chain_column() == "body"

@@ -79,6 +79,15 @@ class InputValidator:
         self.reject_unknown_categories = reject_unknown_categories
         self.max_rows = max_rows
 
+    def text_columns(self) -> list[str]:
+        """The free-text columns of the schema (where a chained transcript can go)."""
+        names = []
+        for column in self.columns:
+            kind = column.kind
+            if kind == "text":
+                names.append(column.name)
+        return names
+
     def validate(self, records: list[Any]) -> list[dict[str, Any]]:
         if not records:
             raise RequestError("no rows to predict: send at least one record", field="records")

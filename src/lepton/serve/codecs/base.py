@@ -96,6 +96,11 @@ class Codec(ABC):
         rules fired for each basket); by default just ``encode``."""
         return self.encode(outputs, labels)
 
+    def chain_column(self) -> str | None:
+        """The one text input a chained deployment's texts go into, or None if this
+        version takes no single text (see ``chains`` and the predict route's ``?then=``)."""
+        return None
+
     def texts(self, outputs: NDArray[Any]) -> list[str]:
         """The text of each answer, for a chained deployment (kinds with ``chains``)."""
         raise LeptonError("this kind answers no texts to chain")

@@ -40,6 +40,9 @@ class NerCodec(Codec):
         self.text_column = text_column
         self.max_body_bytes = max_body_bytes
 
+    def chain_column(self) -> str | None:
+        return self.text_column
+
     async def read(self, request: Request) -> list[Any]:
         body = await read_json_object(request, self.max_body_bytes, '{"texts": ["...", ...]}')
         if "texts" in body and "records" in body:

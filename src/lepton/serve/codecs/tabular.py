@@ -52,6 +52,10 @@ class TabularCodec(Codec):
         self.validator = InputValidator(schema, reject_unknown_categories=reject_unknown_categories)
         self.max_body_bytes = max_body_bytes
 
+    def chain_column(self) -> str | None:
+        texts = self.validator.text_columns()
+        return texts[0] if len(texts) == 1 else None
+
     async def read(self, request: Request) -> list[Any]:
         refuse_declared_oversize(request, self.max_body_bytes)
         kind = require_media_type(request, MEDIA_TYPES, "JSON, CSV, Parquet or a multipart file")

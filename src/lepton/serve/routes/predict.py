@@ -140,16 +140,15 @@ async def _chain(
 
 
 def _text_input(worker: VersionWorker, deployment: str) -> str:
-    """The one text column a chained deployment's model takes."""
-    schema = worker.predictor.manifest.input_schema
-    texts = [c.name for c in schema if c.kind == "text"]
-    if len(texts) != 1:
+    """The one text column a chained deployment's model takes (its codec says)."""
+    column = worker.codec.chain_column()
+    if column is None:
         raise ChainError(
-            f"deployment {deployment!r} takes {len(texts)} text columns; a chain needs a "
-            "model with exactly one (sentiment, NER)",
+            f"deployment {deployment!r} does not take exactly one text column; a chain "
+            "needs a text model (sentiment, NER)",
             field="then",
         )
-    return str(texts[0])
+    return column
 
 
 def _failed(context: ServerContext, name: str, status: int) -> None:
