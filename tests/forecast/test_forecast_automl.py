@@ -23,7 +23,9 @@ def fit(frame: pd.DataFrame, families: list[str] | None = FAST, **options: objec
     return AutoML(
         "sales",
         task="forecast",
-        time_limit=30,
+        # generous: these tests are about what the search finds, so the budget must never
+        # bind, not even on a loaded machine compiling statsforecast's numba code first
+        time_limit=120,
         families=families,
         n_workers=1,
         options={**OPTIONS, **options},
@@ -120,12 +122,17 @@ def test_constant_series_are_noted_and_forecast_flat() -> None:
     np.testing.assert_allclose(out["mean"], 7.0)
 
 
+def _planned(automl: AutoML) -> list[str]:
+    """Every family the search took up: backtested, or skipped with a note (a slow machine)."""
+    return [trial.family for trial in automl.search_.trials]
+
+
 def test_log_variants_are_searched_only_for_positive_series() -> None:
     positive = fit(seasonal_series(2, 48), families=None)
-    assert any(m.endswith("+log") for m in positive.leaderboard()["model"])
+    assert any(m.endswith("+log") for m in _planned(positive)), positive.notes_
     negative = seasonal_series(2, 48).assign(sales=lambda f: f["sales"] - 60)
     mixed = fit(negative, families=None)
-    assert not any(m.endswith("+log") for m in mixed.leaderboard()["model"])
+    assert not any(m.endswith("+log") for m in _planned(mixed))
 
 
 def test_unknown_family_and_metric_are_refused() -> None:

@@ -3,8 +3,9 @@
 Families run cheapest first. Before a local family starts, one series is timed and the
 whole run projected; a family that would overrun the budget is skipped with a note, so
 ``--time-limit`` is the user's wall clock. The ensemble is chosen by greedy selection on
-the backtest windows' MASE (Caruana et al.), and its intervals are conformal on the
-same windows unless a single family's own intervals are better calibrated there.
+the backtest windows' MASE (Caruana et al.), bagged over the (window, series) cells
+(``selection``), and its intervals are conformal on the same windows unless a single
+family's own intervals are better calibrated there.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from lepton.learn.forecast.intervals import (
 )
 from lepton.learn.forecast.metrics import mase, naive_scale, report
 from lepton.learn.forecast.model import FittedMember, ForecastModel
+from lepton.learn.forecast.selection import ensemble_weights
 from lepton.learn.forecast.series import ID, TARGET, SeriesSet, describe, prepare
 from lepton.learn.forecast.settings import ForecastSettings
 from lepton.learn.trials import FamilySearch, FamilyTrial
@@ -41,7 +43,6 @@ from lepton.learn.trials import FamilySearch, FamilyTrial
 if TYPE_CHECKING:
     from lepton.learn.automl import AutoML
 
-ENSEMBLE_ROUNDS = 25
 MIN_FAMILY_SECONDS = 0.5  # below this much budget left, no family starts (not even its probe)
 IN_PROCESS_SECONDS = 3.0  # a family this quick runs in this process, not on the pool
 POOL_START_SECONDS = 3.0  # starting workers and importing statsforecast in them
@@ -117,7 +118,7 @@ def fit_forecast(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, st
             f"no forecaster finished its backtest within the {budget:g} s budget; raise --time-limit"
         )
     scores = {r.family: _window_scores(r, metric) for r in results}
-    weights = _greedy_weights(results, metric)
+    weights = ensemble_weights(results, metric)
     model, summary = _assemble(
         automl.label, settings, series, results, weights, scores, metric, notes
     )
@@ -138,7 +139,7 @@ def fit_forecast(automl: AutoML, frame: pd.DataFrame, column_kinds: dict[str, st
             LeaderboardRow(
                 model="ensemble",
                 family="ensemble",
-                origin="greedy selection on backtests",
+                origin="bagged greedy selection on backtests",
                 score=float(np.mean(ensemble_windows)),
                 score_std=float(np.std(ensemble_windows)),
                 fit_seconds=sum(r.seconds for r in results if weights.get(r.family, 0) > 0),
@@ -295,49 +296,6 @@ def _metric(metric: str, truth: Array, mean: Array, scale: Array) -> float:
 
 def _window_scores(result: Backtest, metric: str) -> list[float]:
     return [_metric(metric, w.truth, w.forecast.mean, w.scale) for w in result.windows]
-
-
-def _greedy_weights(results: list[Backtest], metric: str) -> dict[str, float]:
-    """Greedy ensemble selection with replacement over the families' window forecasts."""
-    windows = [[w.forecast.mean for w in r.windows] for r in results]
-    truths = [w.truth for w in results[0].windows]
-    scales = [w.scale for w in results[0].windows]
-    counts = np.zeros(len(results))
-    current: list[Array] | None = None
-    best_loss = float("inf")
-    for _ in range(ENSEMBLE_ROUNDS):
-        choice, choice_loss = -1, float("inf")
-        for j, forecasts in enumerate(windows):
-            n = counts.sum()
-            trial = [
-                (forecasts[w] if current is None else (current[w] * n + forecasts[w]) / (n + 1))
-                for w in range(len(truths))
-            ]
-            loss = float(
-                np.mean(
-                    [
-                        _metric(metric, t, p, s)
-                        for t, p, s in zip(truths, trial, scales, strict=True)
-                    ]
-                )
-            )
-            if loss < choice_loss:
-                choice, choice_loss = j, loss
-        if choice_loss >= best_loss - 1e-12 and current is not None:
-            break
-        n = counts.sum()
-        current = [
-            (
-                windows[choice][w]
-                if current is None
-                else (current[w] * n + windows[choice][w]) / (n + 1)
-            )
-            for w in range(len(truths))
-        ]
-        counts[choice] += 1
-        best_loss = choice_loss
-    weights = counts / counts.sum()
-    return {r.family: float(w) for r, w in zip(results, weights, strict=True)}
 
 
 def _assemble(

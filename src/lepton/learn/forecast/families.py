@@ -162,6 +162,31 @@ class AutoThetaForecaster(SeasonalStatsForecaster):
     statsforecast_model = "AutoTheta"
 
 
+class DampedETSForecaster(LocalForecaster):
+    """AutoETS restricted to damped trends: growth that flattens instead of compounding."""
+
+    name = "damped_ets"
+
+    def model(self, season: int, length: int) -> Any:
+        from statsforecast.models import AutoETS
+
+        return AutoETS(season_length=_seasonal(season, length), model="ZZZ", damped=True)
+
+
+class AutoCESForecaster(SeasonalStatsForecaster):
+    """Complex exponential smoothing: level and trend-like drift in one complex state."""
+
+    name = "auto_ces"
+    statsforecast_model = "AutoCES"
+
+
+class DynamicThetaForecaster(SeasonalStatsForecaster):
+    """The dynamic optimised Theta model (Fiorucci et al. 2016), strong on the M4 data."""
+
+    name = "dynamic_theta"
+    statsforecast_model = "DynamicOptimizedTheta"
+
+
 class MSTLForecaster(LocalForecaster):
     """Seasonal-trend decomposition by Loess with an ETS trend; needs two full seasons."""
 
@@ -253,6 +278,9 @@ FORECASTERS: tuple[ForecasterSpec, ...] = (
     ForecasterSpec("mstl", MSTLForecaster, 4),
     ForecasterSpec("auto_ets", AutoETSForecaster, 5),
     ForecasterSpec("auto_arima", AutoARIMAForecaster, 6, uses_known=True),
+    ForecasterSpec("damped_ets", DampedETSForecaster, None),
+    ForecasterSpec("auto_ces", AutoCESForecaster, None),
+    ForecasterSpec("dynamic_theta", DynamicThetaForecaster, None),
 )
 _BY_NAME = {spec.name: spec for spec in FORECASTERS}
 
