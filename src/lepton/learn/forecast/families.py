@@ -136,12 +136,13 @@ class SeasonalStatsForecaster(LocalForecaster):
     """A statsforecast ``Auto*`` model, seasonal when the series holds two full seasons."""
 
     statsforecast_model: ClassVar[str]
+    model_options: ClassVar[dict[str, Any]] = {}
 
     def model(self, season: int, length: int) -> Any:
         import statsforecast.models
 
         model_class = getattr(statsforecast.models, self.statsforecast_model)
-        return model_class(season_length=_seasonal(season, length))
+        return model_class(season_length=_seasonal(season, length), **self.model_options)
 
 
 class AutoETSForecaster(SeasonalStatsForecaster):
@@ -162,15 +163,12 @@ class AutoThetaForecaster(SeasonalStatsForecaster):
     statsforecast_model = "AutoTheta"
 
 
-class DampedETSForecaster(LocalForecaster):
+class DampedETSForecaster(SeasonalStatsForecaster):
     """AutoETS restricted to damped trends: growth that flattens instead of compounding."""
 
     name = "damped_ets"
-
-    def model(self, season: int, length: int) -> Any:
-        from statsforecast.models import AutoETS
-
-        return AutoETS(season_length=_seasonal(season, length), model="ZZZ", damped=True)
+    statsforecast_model = "AutoETS"
+    model_options: ClassVar[dict[str, Any]] = {"damped": True}
 
 
 class AutoCESForecaster(SeasonalStatsForecaster):
