@@ -1,8 +1,9 @@
 """Conformal prediction intervals from backtest residuals, and their honest coverage.
 
 Residuals are scaled by each series' naive error, so one calibration serves series of
-any size, and each bound is the split-conformal rank, not the plain empirical quantile: the q-quantile forecast is ``mean + scale · offset_q[step]``. With many series
-each step gets its own offsets; with few, residuals are pooled across steps with a
+any size: the q-quantile forecast is ``mean + scale · offset_q[step]``, each offset the
+split-conformal rank of the residuals, not their plain empirical quantile. With many
+series each step gets its own offsets; with few, residuals are pooled across steps with a
 √step widening. Coverage is measured leave-one-window-out: each window is scored with
 offsets calibrated on the other windows only, so the reported coverage is out of sample.
 """
@@ -62,10 +63,10 @@ def conformal_quantile(values: Array, q: float) -> Array:
     ⌈(n+1)q⌉-th smallest residual for an upper quantile and the ⌊(n+1)q⌋-th for a lower
     one (Lei et al. 2018), which covers at least q, whatever n. The median is left plain.
     """
-    ordered = np.sort(values, axis=0)
-    n = ordered.shape[0]
     if q == 0.5:
         return np.asarray(np.quantile(values, 0.5, axis=0, method="lower"))
+    ordered = np.sort(values, axis=0)
+    n = ordered.shape[0]
     rank = math.ceil((n + 1) * q) if q > 0.5 else math.floor((n + 1) * q)
     return np.asarray(ordered[min(max(rank, 1), n) - 1])
 

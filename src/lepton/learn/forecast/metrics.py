@@ -35,11 +35,19 @@ def mase(truth: Array, pred: Array, scale: Array) -> float:
 
 
 def smape(truth: Array, pred: Array) -> float:
+    return float(np.mean(smape_terms(truth, pred)) * 100.0)
+
+
+def smape_terms(truth: Array, pred: Array) -> Array:
+    """Each point's 2·|y - ŷ| / (|y| + |ŷ|), 0 where both are 0 (sMAPE before its mean)."""
     denominator = np.abs(truth) + np.abs(pred)
-    ratio = np.where(
-        denominator > EPSILON, 2.0 * np.abs(truth - pred) / np.maximum(denominator, EPSILON), 0.0
+    return np.asarray(
+        np.where(
+            denominator > EPSILON,
+            2.0 * np.abs(truth - pred) / np.maximum(denominator, EPSILON),
+            0.0,
+        )
     )
-    return float(np.mean(ratio) * 100.0)
 
 
 def rmse(truth: Array, pred: Array) -> float:
