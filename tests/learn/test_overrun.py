@@ -24,7 +24,7 @@ class OneTrialHangs:
         self.submitted = 0
         self.cancelled = False
 
-    def submit(self, fn: Any, /, *args: Any) -> Future[Any]:
+    def submit(self, fn: Any, /, *args: Any, resources: Any = None) -> Future[Any]:
         self.submitted += 1
         future: Future[Any] = Future()
         if self.submitted > 1:

@@ -1,4 +1,4 @@
-"""Where work runs: in-process, a local process pool, or (later) a Ray cluster.
+"""Where work runs: in-process, a local process pool, or a Ray cluster.
 
 Search code only ever calls ``executor.submit(fn, *args)`` and waits on the
 futures it gets back, so the same trials can run anywhere.
@@ -11,11 +11,13 @@ from lepton.compute.executors import (
     available_cores,
     make_executor,
 )
+from lepton.compute.resources import Resources
 
 __all__ = [
     "Executor",
     "InProcessExecutor",
     "LocalProcessExecutor",
+    "Resources",
     "available_cores",
     "make_executor",
 ]

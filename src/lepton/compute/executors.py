@@ -8,6 +8,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Protocol, TypeVar
 
+from lepton.compute.resources import Resources
+
 T = TypeVar("T")
 
 
@@ -16,7 +18,9 @@ class Executor(Protocol):
 
     n_workers: int
 
-    def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T]: ...
+    def submit(
+        self, fn: Callable[..., T], /, *args: Any, resources: Resources | None = None
+    ) -> Future[T]: ...
 
     def shutdown(self, *, cancel: bool = False) -> None: ...
 
@@ -34,7 +38,9 @@ class InProcessExecutor:
 
     n_workers = 1
 
-    def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T]:
+    def submit(
+        self, fn: Callable[..., T], /, *args: Any, resources: Resources | None = None
+    ) -> Future[T]:
         future: Future[T] = Future()
         try:
             future.set_result(fn(*args))
@@ -73,7 +79,10 @@ class LocalProcessExecutor:
             )
         return self._pool
 
-    def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T]:
+    def submit(
+        self, fn: Callable[..., T], /, *args: Any, resources: Resources | None = None
+    ) -> Future[T]:
+        # the pool is sized by cores up front; a task's declared needs change nothing here
         return self._workers().submit(fn, *args)  # type: ignore[no-any-return]
 
     def shutdown(self, *, cancel: bool = False) -> None:
@@ -85,13 +94,11 @@ class LocalProcessExecutor:
 
 
 def make_executor(n_workers: int | None = None, *, ray_address: str | None = None) -> Executor:
-    """The executor for this configuration: in-process for one worker, else a process pool."""
+    """The executor for this configuration: a Ray cluster when an address is set, else
+    in-process for one worker, else a local process pool."""
     if ray_address:
-        from lepton.errors import ConfigError
+        from lepton.compute.ray_executor import RayExecutor  # Ray loads only on this path
 
-        raise ConfigError(
-            "LEPTON_RAY_ADDRESS is set but the Ray executor is not part of this release; "
-            "unset it to train on the local process pool"
-        )
+        return RayExecutor(ray_address)
     workers = n_workers or available_cores()
     return InProcessExecutor() if workers <= 1 else LocalProcessExecutor(workers)

@@ -104,8 +104,10 @@ class AutoML:
         options: dict[str, Any] | None = None,
         started_at: float | None = None,
         infer_limit: float | None = None,
+        ray_address: str | None = None,
     ) -> None:
         self.target = target
+        self.ray_address = ray_address  # trials run as tasks on this Ray cluster when set
         # seconds per row a batch prediction may cost (one core): caps the ensemble
         self.infer_limit = infer_limit
         # the budget's clock: the caller's start (the CLI passes its process start), else fit()
@@ -198,7 +200,7 @@ class AutoML:
         workers = self.n_workers or available_cores()
         threads = 1
         info = TaskInfo(target.task, len(target.labels), metric.name, self.seed, threads)
-        executor = self.executor or make_executor(workers)
+        executor = self.executor or make_executor(workers, ray_address=self.ray_address)
         # keep ~8% of the budget (at least 1 s) for ensembling, calibration and packaging
         search_deadline = deadline - max(1.0, 0.08 * self.time_limit)
         search = Search(
@@ -217,6 +219,11 @@ class AutoML:
         finally:
             if self.executor is None:
                 executor.shutdown()
+        if result.lost:
+            self.notes_.append(
+                f"dropped {', '.join(result.lost)}: the worker running it was lost "
+                "(retried once first); the search went on without it"
+            )
         if result.stopped:
             self.notes_.append(
                 f"stopped {', '.join(result.stopped)}: still fitting "

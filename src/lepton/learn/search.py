@@ -18,7 +18,7 @@ import numpy as np
 import optuna
 from numpy.typing import NDArray
 
-from lepton.compute import Executor
+from lepton.compute import Executor, Resources
 from lepton.learn.cv import Folds, TrialResult, TrialSpec, run_trial
 from lepton.learn.families import TaskInfo, family_names, get_family
 from lepton.learn.features import Encoded
@@ -39,6 +39,7 @@ class SearchResult:
     interrupted: bool = False
     seconds: float = 0.0
     stopped: list[str] = field(default_factory=list)  # trials killed past the deadline
+    lost: list[str] = field(default_factory=list)  # trials whose worker died (after retries)
 
     @property
     def successful(self) -> list[TrialResult]:
@@ -102,7 +103,14 @@ class Search:
                         if spec is None:
                             break
                         running[
-                            self.executor.submit(run_trial, spec, self.data, self.y, self.folds)
+                            self.executor.submit(
+                                run_trial,
+                                spec,
+                                self.data,
+                                self.y,
+                                self.folds,
+                                resources=Resources(cpus=self.info.threads),
+                            )
                         ] = spec
                         self.on_event("trial_started", {"trial": spec})
                         next_id += 1
@@ -111,7 +119,7 @@ class Search:
                     done, _ = wait(list(running), timeout=0.25, return_when=FIRST_COMPLETED)
                     for future in done:
                         spec = running.pop(future)
-                        trial = future.result()
+                        trial = _finished_or_lost(future, spec, result)
                         result.trials.append(trial)
                         self._tell(trial)
                         self.on_event(
@@ -230,6 +238,19 @@ class Search:
                 study.tell(asked, trial.loss)
             else:
                 study.tell(asked, state=optuna.trial.TrialState.FAIL)
+
+
+def _finished_or_lost(
+    future: Future[TrialResult], spec: TrialSpec, result: SearchResult
+) -> TrialResult:
+    """The trial's result; a trial whose worker died (a killed process, a lost node, after
+    the executor's retries) becomes a failed trial with a note, and the search goes on."""
+    try:
+        return future.result()
+    except Exception as exc:  # run_trial itself never raises: this is the worker's loss
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        result.lost.append(f"{spec.family}#{spec.trial_id}")
+        return TrialResult(spec, error=f"worker lost: {type(exc).__name__}: {first}")
 
 
 def _distributions(family: str, info: TaskInfo, n_rows: int) -> dict[str, Any]:

@@ -128,6 +128,7 @@ def train_dataset(
             options=options,
             started_at=started_at,
             infer_limit=infer_limit,
+            ray_address=project.settings.ray_address,
         ).fit(frame)
         clock.lap("search")
         model = automl.model_

@@ -221,12 +221,13 @@ class _Pool:
     def __init__(self, automl: AutoML) -> None:
         self.given = automl.executor
         self.n_workers = automl.n_workers or available_cores()
+        self.ray_address = automl.ray_address
         self.executor: Executor | None = automl.executor
         self.cancelled = False
 
     def get(self) -> Executor:
         if self.executor is None:
-            self.executor = make_executor(self.n_workers)
+            self.executor = make_executor(self.n_workers, ray_address=self.ray_address)
             for _ in range(self.executor.n_workers):  # import statsforecast in every worker
                 self.executor.submit(warm_up)
         return self.executor

@@ -1,0 +1,46 @@
+"""A real Ray cluster on loopback for the session: a head node and a separate worker node.
+
+Each node is its own group of processes (raylet, object store, workers), started the way
+``ray start`` starts them; tests that lose a node start a cluster of their own.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from lepton.compute.local_cluster import LocalCluster
+from lepton.compute.ray_executor import RAY_ENV
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[LocalCluster]:
+    """Head (no CPUs) plus one worker node with two CPUs; this process attaches as driver."""
+    os.environ.update(RAY_ENV)
+    cluster = LocalCluster(port=free_port()).start(workers=1, cpus_per_worker=2)
+    try:
+        yield cluster
+    finally:
+        import ray
+
+        ray.shutdown()
+        cluster.stop()
+
+
+@pytest.fixture()
+def own_cluster() -> Iterator[LocalCluster]:
+    """A cluster only this test uses (it may kill nodes); started with no nodes yet."""
+    cluster = LocalCluster(port=free_port())
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
