@@ -72,3 +72,48 @@ def test_the_process_pool_starts_fresh_workers_after_a_cancel() -> None:
     pool.shutdown(cancel=True)  # what the search does to a trial past its deadline
     assert pool.submit(abs, -2).result(timeout=120) == 2
     pool.shutdown()
+
+
+class FirstWorkerDies:
+    """An executor whose first task's worker is lost for good (past the executor's retries)."""
+
+    n_workers = 2
+
+    def __init__(self) -> None:
+        self.submitted = 0
+
+    def submit(self, fn: Any, /, *args: Any, resources: Any = None) -> Future[Any]:
+        self.submitted += 1
+        future: Future[Any] = Future()
+        if self.submitted == 1:
+            future.set_exception(RuntimeError("the worker running this task died"))
+        else:
+            future.set_result(fn(*args))
+        return future
+
+    def shutdown(self, *, cancel: bool = False) -> None:
+        return None
+
+
+def test_a_trial_whose_worker_is_lost_is_dropped_and_the_search_goes_on(
+    binary_frame: pd.DataFrame,
+) -> None:
+    features = binary_frame.drop(columns=["y"])
+    kinds = {"x1": "numeric", "x2": "numeric", "color": "categorical", "noise": "numeric"}
+    data = FeatureEncoder(kinds).fit(features).transform(features)
+    y = (binary_frame["y"] == "yes").to_numpy().astype(np.int64)
+    search = Search(
+        data,
+        y,
+        make_folds(y, "binary", 3, 0),
+        TaskInfo("binary", 2, "roc_auc"),
+        families=["lightgbm", "linear"],
+        time_limit=10,
+        executor=FirstWorkerDies(),
+        max_trials=3,
+    )
+    result = search.run(time.time() + 8.0)
+    assert result.lost == ["lightgbm#0"]
+    lost = next(t for t in result.trials if t.spec.trial_id == 0)
+    assert not lost.ok and lost.error is not None and lost.error.startswith("worker lost")
+    assert len(result.successful) == 2
