@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from tests.conftest import CliRunner
@@ -101,6 +102,13 @@ def test_cli_train_runs_models_predict(
     scored = pd.read_csv(out)
     assert len(scored) == len(binary_frame) and {"y_predicted", "p_yes", "p_no"} <= set(scored)
     assert ((scored["y_predicted"] == scored["y"]).mean()) > 0.6
+    # the file's classes are the model's own predict() (derived from the one proba pass)
+    import lepton
+
+    model = lepton.load("churn@production")
+    inputs = binary_frame.drop(columns=["y"])
+    assert list(scored["y_predicted"]) == list(model.predict(inputs))
+    assert np.allclose(scored["p_yes"], model.predict_proba(inputs)["yes"])
     bad = cli("train", "churn", "--target", "nope", "--time-limit", "5")
     assert bad.code != 0 and len(bad.err.strip().splitlines()) == 1
     assert "nope" in bad.err

@@ -487,6 +487,40 @@ def models_explain(
     console.print(table)
 
 
+def _predict_on_cluster(
+    model: str, input_path: Path, output: Path, *, remote: str | None, horizon: int | None
+) -> None:
+    """``lepton predict --cluster``: a table model scored by Ray Data replicas."""
+    from lepton.compute.ray_scoring import score_on_cluster
+    from lepton.runtime.forecasting import forecaster_of
+    from lepton.runtime.loader import load_predictor
+    from lepton.runtime.scoring import TABLE_OUTPUTS
+    from lepton.store.project import Project
+
+    if remote or horizon is not None:
+        raise DataError("--cluster scores a table with a registered model; drop --remote/--horizon")
+    if input_path.suffix.lower() != ".parquet" or not input_path.is_file():
+        raise DataError(
+            f"--cluster reads one Parquet file (its row groups are the unit of work); "
+            f"{input_path} is not one"
+        )
+    project = Project.open()
+    predictor, record = load_predictor(project, model)  # the exact version every replica loads
+    schema = predictor.manifest.output_schema
+    if forecaster_of(predictor) is not None or (
+        schema.type not in TABLE_OUTPUTS and not schema.labels
+    ):
+        raise DataError(
+            f"--cluster scores table models; {record.name} is a {predictor.manifest.kind} model"
+        )
+    ref = f"{record.name}@{record.version}"
+    report = score_on_cluster(project.settings, ref, str(input_path.resolve()), output)
+    console.print(
+        f"wrote {report.rows} predictions from {ref} to {output} ({report.row_groups} row "
+        f"groups on up to {report.replicas} Ray replicas, {report.seconds:.1f} s)"
+    )
+
+
 @models_app.command("alias")
 def models_alias(
     ref: str = typer.Argument(..., help="MODEL@VERSION"),
@@ -531,6 +565,11 @@ def predict_command(
     future: Path | None = typer.Option(
         None, "--future", help="forecast: known covariates for the forecast steps (file)"
     ),
+    cluster: bool = typer.Option(
+        False,
+        "--cluster",
+        help="score on the Ray cluster at LEPTON_RAY_ADDRESS with Ray Data, streamed in input order",
+    ),
 ) -> None:
     """Score a file with a registered model (or a remote deployment); writes predictions.
 
@@ -544,6 +583,9 @@ def predict_command(
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise DataError(f"--output must end in .csv or .parquet, not {suffix or 'nothing'}")
+    if cluster:
+        _predict_on_cluster(model, input_path, output, remote=remote, horizon=horizon)
+        return
     source = read_source(input_path)
     frame = source.frame
     if source.kind in ("images", "audio"):  # a folder of files: paths relative to its root
@@ -584,18 +626,12 @@ def predict_command(
             out = forecaster.forecast(frame, horizon=horizon, future=later)
         elif predictor.manifest.output_schema.type == "transcript":
             _write_transcripts(out, list(predictor.predict_raw(frame)))
-        elif predictor.manifest.output_schema.type not in ("value", "class", "spans"):
-            # named values per row (anomaly: score, is_anomaly), one column each
-            raw = predictor.predict_raw(frame)
-            for j, label in enumerate(predictor.manifest.output_schema.labels):
-                out[str(label)] = raw[:, j]
         else:
-            target = predictor.manifest.target
-            out[f"{target}_predicted"] = predictor.predict(frame).to_numpy()
-            if predictor.manifest.output_schema.probabilities:
-                proba = predictor.predict_proba(frame)
-                for label in proba.columns:
-                    out[f"p_{label}"] = proba[label].to_numpy()
+            from lepton.runtime.scoring import prediction_columns
+
+            scored = prediction_columns(predictor, frame)
+            for column in scored.columns:
+                out[column] = scored[column].to_numpy()
     tmp = output.with_name(f".{output.name}.tmp")
     if suffix == ".csv":
         out.to_csv(tmp, index=False)
