@@ -63,7 +63,7 @@ from lepton.compute.ray_executor import RAY_ENV  # noqa: E402
 
 FAMILIES = ["lightgbm", "xgboost", "catboost", "linear", "mlp"]
 BATCH_ROWS = 10_000_000
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 160)  # piped tables stay whole
 
 
 def _free_port() -> int:

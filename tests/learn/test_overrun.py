@@ -15,6 +15,24 @@ from lepton.learn.features import FeatureEncoder
 from lepton.learn.search import Search
 
 
+def _search(frame: pd.DataFrame, executor: Any, *, max_trials: int) -> Search:
+    """A small binary search over lightgbm and linear, on ``executor``."""
+    features = frame.drop(columns=["y"])
+    kinds = {"x1": "numeric", "x2": "numeric", "color": "categorical", "noise": "numeric"}
+    data = FeatureEncoder(kinds).fit(features).transform(features)
+    y = (frame["y"] == "yes").to_numpy().astype(np.int64)
+    return Search(
+        data,
+        y,
+        make_folds(y, "binary", 3, 0),
+        TaskInfo("binary", 2, "roc_auc"),
+        families=["lightgbm", "linear"],
+        time_limit=10,
+        executor=executor,
+        max_trials=max_trials,
+    )
+
+
 class OneTrialHangs:
     """An executor whose first task never finishes (a fit that ignores its deadline)."""
 
@@ -38,22 +56,8 @@ class OneTrialHangs:
 def test_a_trial_past_the_deadline_is_stopped_and_the_search_returns(
     binary_frame: pd.DataFrame,
 ) -> None:
-    features = binary_frame.drop(columns=["y"])
-    kinds = {"x1": "numeric", "x2": "numeric", "color": "categorical", "noise": "numeric"}
-    data = FeatureEncoder(kinds).fit(features).transform(features)
-    y = (binary_frame["y"] == "yes").to_numpy().astype(np.int64)
     executor = OneTrialHangs()
-    search = Search(
-        data,
-        y,
-        make_folds(y, "binary", 3, 0),
-        TaskInfo("binary", 2, "roc_auc"),
-        families=["lightgbm", "linear"],
-        time_limit=10,
-        executor=executor,
-        max_trials=4,
-    )
-    result = search.run(time.time() + 2.0)
+    result = _search(binary_frame, executor, max_trials=4).run(time.time() + 2.0)
     assert result.stopped == ["lightgbm#0"]  # the first trial submitted, never finished
     assert executor.cancelled  # its worker is killed, not waited for
     assert {f"{t.spec.family}#{t.spec.trial_id}" for t in result.trials} == {
@@ -98,21 +102,7 @@ class FirstWorkerDies:
 def test_a_trial_whose_worker_is_lost_is_dropped_and_the_search_goes_on(
     binary_frame: pd.DataFrame,
 ) -> None:
-    features = binary_frame.drop(columns=["y"])
-    kinds = {"x1": "numeric", "x2": "numeric", "color": "categorical", "noise": "numeric"}
-    data = FeatureEncoder(kinds).fit(features).transform(features)
-    y = (binary_frame["y"] == "yes").to_numpy().astype(np.int64)
-    search = Search(
-        data,
-        y,
-        make_folds(y, "binary", 3, 0),
-        TaskInfo("binary", 2, "roc_auc"),
-        families=["lightgbm", "linear"],
-        time_limit=10,
-        executor=FirstWorkerDies(),
-        max_trials=3,
-    )
-    result = search.run(time.time() + 8.0)
+    result = _search(binary_frame, FirstWorkerDies(), max_trials=3).run(time.time() + 8.0)
     assert result.lost == ["lightgbm#0"]
     lost = next(t for t in result.trials if t.spec.trial_id == 0)
     assert not lost.ok and lost.error is not None and lost.error.startswith("worker lost")
