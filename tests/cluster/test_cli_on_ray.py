@@ -39,13 +39,12 @@ def test_an_unreachable_cluster_is_one_line_and_registers_nothing(tmp_path: Path
     env = home_env(tmp_path / "home")
     _dataset(env, tmp_path, rows=200)
     env["LEPTON_RAY_ADDRESS"] = f"127.0.0.1:{free_port()}"  # nobody listens there
-    started = time.monotonic()
     done = run_lepton(env, "train", "table", "--time-limit", "20")
     assert done.returncode != 0
     lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
     assert len(lines) == 1, done.stderr
+    # the TCP check answered (run_lepton's 120 s bound would fail Ray's own minutes of retries)
     assert "cannot reach the Ray cluster" in lines[0] and "ray start --head" in lines[0]
-    assert time.monotonic() - started < 60  # not Ray's minutes-long connection retries
     assert _registered(env) == []
     runs = open_project(env).metadata.list_runs()
     assert [r.status for r in runs] == ["failed"]
