@@ -13,6 +13,8 @@ import pytest
 from lepton.compute.local_cluster import LocalCluster
 from tests.helpers.home import home_env, run_lepton
 
+pytestmark = pytest.mark.ray_lifecycle  # minutes of cluster work: .ci/run runs these
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Path]:

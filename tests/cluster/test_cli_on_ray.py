@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sklearn.datasets import make_classification
 
 from lepton.compute.local_cluster import LocalCluster
@@ -77,6 +78,7 @@ def _other_release(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.ray_lifecycle
 def test_a_node_running_another_release_is_refused(
     tmp_path: Path, own_cluster: LocalCluster
 ) -> None:
@@ -93,6 +95,7 @@ def test_a_node_running_another_release_is_refused(
     assert _registered(env) == []
 
 
+@pytest.mark.ray_lifecycle
 def test_losing_a_worker_node_mid_search_still_registers_a_model(
     tmp_path: Path, own_cluster: LocalCluster
 ) -> None:

@@ -102,7 +102,7 @@ def test_cli_train_runs_models_predict(
     scored = pd.read_csv(out)
     assert len(scored) == len(binary_frame) and {"y_predicted", "p_yes", "p_no"} <= set(scored)
     assert ((scored["y_predicted"] == scored["y"]).mean()) > 0.6
-    # the file's classes are the model's own predict() (derived from the one proba pass)
+    # the file holds the model's own predict() and predict_proba()
     import lepton
 
     model = lepton.load("churn@production")

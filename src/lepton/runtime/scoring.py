@@ -23,13 +23,9 @@ def prediction_columns(predictor: NativePredictor, frame: pd.DataFrame) -> pd.Da
         for j, label in enumerate(schema.labels):
             out[str(label)] = raw[:, j]
         return out
-    predicted = f"{predictor.manifest.target}_predicted"
-    if not schema.probabilities:
-        out[predicted] = predictor.predict(frame).to_numpy()
-        return out
-    # one pass over the members: the class is the most probable label, as predict() picks it
-    proba = predictor.predict_proba(frame)
-    out[predicted] = proba.columns.to_numpy()[proba.to_numpy().argmax(axis=1)]
-    for label in proba.columns:
-        out[f"p_{label}"] = proba[label].to_numpy()
+    out[f"{predictor.manifest.target}_predicted"] = predictor.predict(frame).to_numpy()
+    if schema.probabilities:  # a kind's predict() need not be the argmax of these
+        proba = predictor.predict_proba(frame)
+        for label in proba.columns:
+            out[f"p_{label}"] = proba[label].to_numpy()
     return out
