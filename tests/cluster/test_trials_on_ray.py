@@ -12,6 +12,8 @@ from lepton.compute.local_cluster import LocalCluster
 from lepton.compute.ray_executor import RayExecutor
 from lepton.learn.automl import AutoML
 
+pytestmark = pytest.mark.ray_lifecycle  # a cluster to start and searches to run: .ci/run runs these
+
 
 def _frame(rows: int = 600) -> pd.DataFrame:
     x, y = make_classification(n_samples=rows, n_features=8, random_state=0)
