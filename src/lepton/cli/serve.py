@@ -14,6 +14,8 @@ from lepton.cli.console import console, err_console
 from lepton.errors import DataError
 
 if TYPE_CHECKING:
+    from lepton.serve.admission import AdmissionLimits
+    from lepton.serve.deployments import DeploymentSpec
     from lepton.store.project import Project
 
 deployments_app = typer.Typer(help="Deployments: traffic, canary, promote, rollback.")
@@ -42,8 +44,17 @@ def serve_command(
         help="how long a request over the limits waits for a slot before its 429",
     ),
     no_ui: bool = typer.Option(False, "--no-ui", help="do not mount the dashboard at /ui"),
+    ray: bool = typer.Option(
+        False,
+        "--ray",
+        help="serve on the Ray cluster at LEPTON_RAY_ADDRESS: each deployment a Ray Serve "
+        "application, autoscaled by `lepton deploy --min-replicas/--max-replicas`",
+    ),
+    replica_cpus: float = typer.Option(
+        1.0, "--replica-cpus", help="with --ray: CPUs each replica reserves"
+    ),
 ) -> None:
-    """Serve every active deployment of the project over HTTP (uvicorn)."""
+    """Serve every active deployment of the project over HTTP (uvicorn, or Ray Serve)."""
     import uvicorn
 
     from lepton.serve.admission import AdmissionLimits
@@ -67,6 +78,9 @@ def serve_command(
         per_key_requests=key_concurrency,
         max_wait_s=admission_wait_ms / 1000,
     )
+    if ray:
+        _serve_on_ray(project, host, port, poll_seconds, not no_log, limits, replica_cpus, no_ui)
+        return
     app = create_app(
         project, poll_seconds=poll_seconds, log_predictions=not no_log, admission=limits
     )
@@ -91,6 +105,62 @@ def serve_command(
     )
 
 
+def _serve_on_ray(
+    project: Project,
+    host: str,
+    port: int,
+    poll_seconds: float,
+    log_predictions: bool,
+    limits: AdmissionLimits,
+    replica_cpus: float,
+    no_ui: bool,
+) -> None:
+    """``lepton serve --ray``: keep Ray Serve in line with the store until stopped."""
+    address = project.settings.ray_address
+    if not address:
+        raise DataError(
+            "--ray needs a cluster: set LEPTON_RAY_ADDRESS (host:port; "
+            "`python -m lepton.compute.local_cluster up` starts one on this machine)"
+        )
+    if replica_cpus <= 0:
+        raise DataError("--replica-cpus must be positive")
+    try:
+        from lepton.serve.ray_serve import RayServeController, ServerOptions
+    except ImportError:
+        raise DataError("--ray needs Ray Serve: pip install 'lepton-platform[ray]'") from None
+
+    options = ServerOptions(
+        poll_seconds=poll_seconds,
+        log_predictions=log_predictions,
+        admission=limits,
+        replica_cpus=replica_cpus,
+        extend_root=None if no_ui else "lepton.ui.app:mount_on_server",
+    )
+    controller = RayServeController(project, address, host=host, port=port, options=options)
+    stopping = []
+    controller.attach()
+    # after attaching: Ray installs a SIGTERM handler of its own that would end the process
+    # before the applications are deleted
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        with err_console.status(f"starting Ray Serve on {address}…"):
+            controller.start()
+            controller.wait_until_running()
+        names = ", ".join(sorted(controller.deployed)) or "no deployments yet"
+        console.print(
+            f"Lepton serving on Ray at {controller.url}  ({names}; docs: {controller.url}/docs)",
+            highlight=False,
+        )
+        controller.run(
+            lambda: bool(stopping), lambda change: console.print(change, highlight=False)
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        with err_console.status("stopping the Ray Serve applications…"):
+            controller.stop()
+
+
 def deploy_command(
     model: str = typer.Argument(..., help="MODEL[@VERSION|@alias]"),
     name: str | None = typer.Option(None, "--name", help="deployment name (default: the model's)"),
@@ -105,6 +175,17 @@ def deploy_command(
         "--unknown-categories",
         help="reject (default: 422 naming the field) or allow (scored as missing, monitored)",
     ),
+    min_replicas: int | None = typer.Option(
+        None, "--min-replicas", help="on Ray Serve (`lepton serve --ray`): fewest replicas"
+    ),
+    max_replicas: int | None = typer.Option(
+        None, "--max-replicas", help="on Ray Serve: most replicas the autoscaler may start"
+    ),
+    target_ongoing_requests: float | None = typer.Option(
+        None,
+        "--target-ongoing-requests",
+        help="on Ray Serve: requests in flight per replica the autoscaler aims at",
+    ),
     no_optimize: bool = typer.Option(
         False,
         "--no-optimize",
@@ -117,11 +198,13 @@ def deploy_command(
     """
     from lepton.optimize.deploying import check_request, current_choice, ensure_optimized
     from lepton.runtime.loader import resolve
-    from lepton.serve.deployments import deploy
+    from lepton.serve.deployments import DeploymentSpec, ReplicaScaling, deploy
     from lepton.store.project import Project
 
     project = Project.open()
     record = resolve(project, model)
+    scaling = ReplicaScaling(min_replicas, max_replicas, target_ongoing_requests)
+    scaling.apply(DeploymentSpec("flags", record.name, []))  # bad flags fail before optimizing
     allow_unknown = _unknown_policy(unknown_categories)
     check_request(project, record, name, canary_percent=canary, shadow=shadow)
     if no_optimize:
@@ -143,6 +226,7 @@ def deploy_command(
         max_batch_size=max_batch_size,
         max_latency_ms=max_latency_ms,
         allow_unknown_categories=allow_unknown,
+        replicas=scaling,
         actor="cli",
     )
     routes = ", ".join(f"v{r.version} {r.weight:g}%" for r in spec.routes)
@@ -184,7 +268,7 @@ def deployments_list(ctx: typer.Context) -> None:
     from lepton.store.project import Project
 
     table = Table(title="Deployments")
-    for col in ("deployment", "model", "traffic", "shadows", "previous", "batching"):
+    for col in ("deployment", "model", "traffic", "shadows", "previous", "batching", "replicas"):
         table.add_column(col)
     for spec in list_specs(Project.open()):
         table.add_row(
@@ -194,8 +278,16 @@ def deployments_list(ctx: typer.Context) -> None:
             ", ".join(f"v{v}" for v in spec.shadows),
             ", ".join(f"v{v}" for v in spec.history[-3:]),
             f"≤{spec.max_batch_size} rows, ≤{spec.max_latency_ms:g} ms",
+            _replicas(spec),
         )
     console.print(table)
+
+
+def _replicas(spec: DeploymentSpec) -> str:
+    """``1`` or ``1-4 @16`` (min-max, target requests in flight): the Ray Serve scaling."""
+    if spec.min_replicas == spec.max_replicas:
+        return str(spec.min_replicas)
+    return f"{spec.min_replicas}-{spec.max_replicas} @{spec.target_ongoing_requests:g}"
 
 
 @deployments_app.command("promote")

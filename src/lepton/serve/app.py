@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from lepton.serve.admission import Admission, AdmissionControl, AdmissionLimits
 from lepton.serve.auth import KeyChecker
-from lepton.serve.context import ServerContext
+from lepton.serve.context import Catalogue, ServerContext
 from lepton.serve.errors import install_error_handlers
 from lepton.serve.memory import trim_when_idle
 from lepton.serve.metrics import ServerMetrics
@@ -34,22 +34,32 @@ def create_app(
     poll_seconds: float = 2.0,
     log_predictions: bool = True,
     admission: AdmissionLimits | None = None,
+    only: frozenset[str] | None = None,
+    log_writer: str = "process",
+    catalogue: Catalogue | None = None,
+    peer_flush_seconds: float | None = None,
 ) -> FastAPI:
     """Build the server for every active deployment of ``project``.
 
-    ``admission``: how much prediction work may be in flight (429 beyond it).
+    ``admission``: how much prediction work may be in flight (429 beyond it). The rest is
+    for a server that is one of many (a Ray Serve replica, ``lepton.serve.ray_serve``):
+    ``only`` the deployments it answers, ``log_writer`` how its log is converted,
+    ``catalogue`` who answers readiness and the list, ``peer_flush_seconds`` how long other
+    servers may hold a prediction before it is in the shared log.
     """
     project = project or Project.open()
     metrics = ServerMetrics()
     context = ServerContext(
         project=project,
-        state=ServingState(project, metrics, poll_seconds=poll_seconds),
+        state=ServingState(project, metrics, poll_seconds=poll_seconds, only=only),
         metrics=metrics,
         keys=KeyChecker(project.metadata),
-        predlog=PredictionLog(project.prediction_log_folder, writer="process")
+        predlog=PredictionLog(project.prediction_log_folder, writer=log_writer)
         if log_predictions
         else None,
         feedback=project.predictions,
+        catalogue=catalogue,
+        peer_flush_seconds=peer_flush_seconds,
     )
     gate = Admission(admission or AdmissionLimits(), metrics, context.state.request_capacity)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 
@@ -24,6 +24,25 @@ from lepton.store.project import Project
 
 
 @dataclass
+class ReadinessReport:
+    ready: bool
+    deployments: list[str]
+    failed: dict[str, str]
+
+
+class Catalogue(Protocol):
+    """Readiness and the deployment list, for a server whose deployments live elsewhere.
+
+    The Ray root app loads no model: each deployment is its own Serve application, so
+    what is ready and what is loaded has to be asked of them (``lepton.serve.ray_serve``).
+    """
+
+    async def readiness(self) -> ReadinessReport: ...
+
+    async def describe(self) -> list[dict[str, Any]]: ...
+
+
+@dataclass
 class ServerContext:
     project: Project
     state: ServingState
@@ -31,6 +50,10 @@ class ServerContext:
     keys: KeyChecker
     predlog: PredictionLog | None
     feedback: PredictionStore
+    catalogue: Catalogue | None = None  # None: this server's own ServingState answers
+    # Other servers (Ray Serve replicas) log to the same folder and flush on their own
+    # clock: ground truth for an id not found yet is looked up again after this long.
+    peer_flush_seconds: float | None = None
     background: set[asyncio.Task[None]] = field(default_factory=set)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:

@@ -25,12 +25,46 @@ from lepton.store.project import Project
 DEFAULT_MAX_BATCH = 256
 DEFAULT_MAX_LATENCY_MS = 10.0
 DEFAULT_MAX_QUEUE = 2048
+# On Ray Serve (`lepton serve --ray`) only: the replica autoscaling of each deployment.
+# Requests a replica may hold before Serve adds one: high enough that its batcher sees
+# batches, not the Serve default of 2 (tuned for one-request-at-a-time models).
+DEFAULT_TARGET_ONGOING = 16.0
 
 
 @dataclass
 class Route:
     version: int
     weight: float
+
+
+@dataclass
+class ReplicaScaling:
+    """A change to a deployment's Ray Serve autoscaling; ``None`` keeps the current value."""
+
+    min_replicas: int | None = None
+    max_replicas: int | None = None
+    target_ongoing_requests: float | None = None
+
+    def apply(self, spec: DeploymentSpec) -> None:
+        """Set the given values on ``spec``, checked; a lone minimum above the current
+        maximum raises the maximum with it (a lone maximum below the minimum is an error)."""
+        low = self.min_replicas
+        high = self.max_replicas
+        if low is not None:
+            spec.min_replicas = _positive(low, "--min-replicas")
+            if high is None:
+                spec.max_replicas = max(spec.max_replicas, spec.min_replicas)
+        if high is not None:
+            spec.max_replicas = _positive(high, "--max-replicas")
+        if spec.max_replicas < spec.min_replicas:
+            raise DataError(
+                f"--max-replicas ({spec.max_replicas}) must be at least --min-replicas "
+                f"({spec.min_replicas})"
+            )
+        if self.target_ongoing_requests is not None:
+            spec.target_ongoing_requests = float(
+                _positive(self.target_ongoing_requests, "--target-ongoing-requests")
+            )
 
 
 @dataclass
@@ -46,6 +80,9 @@ class DeploymentSpec:
     max_latency_ms: float = DEFAULT_MAX_LATENCY_MS
     max_queue: int = DEFAULT_MAX_QUEUE
     reject_unknown_categories: bool = True
+    min_replicas: int = 1
+    max_replicas: int = 1
+    target_ongoing_requests: float = DEFAULT_TARGET_ONGOING
 
     @property
     def primary(self) -> int:
@@ -78,7 +115,15 @@ def list_specs(project: Project) -> list[DeploymentSpec]:
     return [DeploymentSpec.from_record(r) for r in project.metadata.list_deployments()]
 
 
-SETTINGS = ("max_batch_size", "max_latency_ms", "max_queue", "reject_unknown_categories")
+SETTINGS = (
+    "max_batch_size",
+    "max_latency_ms",
+    "max_queue",
+    "reject_unknown_categories",
+    "min_replicas",
+    "max_replicas",
+    "target_ongoing_requests",
+)
 
 
 def traffic(spec: DeploymentSpec | None) -> dict[str, Any] | None:
@@ -171,6 +216,7 @@ def deploy(
     max_latency_ms: float | None = None,
     max_queue: int | None = None,
     allow_unknown_categories: bool | None = None,
+    replicas: ReplicaScaling | None = None,
     actor: str | None = None,
     reason: str | None = None,
     via: str | None = None,
@@ -182,6 +228,7 @@ def deploy(
     share of traffic next to the current primary; with ``shadow`` it only receives copies.
     The change is recorded as a ``deploy``, ``canary`` or ``shadow`` event by ``actor``
     (or as a ``via`` event, e.g. ``retrain``, naming that action in its detail).
+    ``replicas`` is the autoscaling on Ray Serve; the embedded server ignores it.
     """
     record = resolve(project, model_ref)
     deployment = validate_name(name or record.name, kind="deployment name")
@@ -226,6 +273,8 @@ def deploy(
         spec.max_queue = _positive(max_queue, "--max-queue")
     if allow_unknown_categories is not None:
         spec.reject_unknown_categories = not allow_unknown_categories
+    if replicas is not None:
+        replicas.apply(spec)
     return _save(
         project,
         spec,

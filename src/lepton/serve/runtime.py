@@ -92,8 +92,12 @@ class ServingState:
         *,
         poll_seconds: float = 2.0,
         model_threads: int = 2,
+        only: frozenset[str] | None = None,
     ) -> None:
+        """``only``: the deployments this server answers (default: every active one); a
+        Ray Serve replica serves one, the Ray root app none."""
         self.project = project
+        self.only = only
         self.metrics = metrics
         self.poll_seconds = poll_seconds
         self.executor = ThreadPoolExecutor(model_threads, thread_name_prefix="lepton-model")
@@ -142,7 +146,11 @@ class ServingState:
         """Bring the in-memory deployments in line with the store."""
         async with self._lock:
             records = await asyncio.to_thread(self.project.metadata.list_deployments)
-            active = {r.name: r for r in records if r.status == "active"}
+            active = {
+                r.name: r
+                for r in records
+                if r.status == "active" and (self.only is None or r.name in self.only)
+            }
             for name, record in active.items():
                 live = self.deployments.get(name)
                 if live is not None and live.updated_at == record.updated_at:

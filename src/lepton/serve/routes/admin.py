@@ -35,6 +35,11 @@ class DeployBody(BaseModel):
     shadow: bool = Field(False, description="receive copies of traffic, never answer")
     max_batch_size: int | None = None
     max_latency_ms: float | None = None
+    min_replicas: int | None = Field(None, description="Ray Serve: fewest replicas")
+    max_replicas: int | None = Field(None, description="Ray Serve: most replicas")
+    target_ongoing_requests: float | None = Field(
+        None, description="Ray Serve: requests in flight per replica the autoscaler aims at"
+    )
     reason: str | None = Field(None, description="why, kept in the deployment's history")
 
 
@@ -62,7 +67,9 @@ async def list_deployments(
 ) -> dict[str, Any]:
     """Every active deployment with its routes, shadows and loaded variants (admin)."""
     context.keys.require(authorization, ADMIN)
-    return {"deployments": [_describe(live) for live in context.state.deployments.values()]}
+    if context.catalogue is not None:
+        return {"deployments": await context.catalogue.describe()}
+    return {"deployments": [describe(live) for live in context.state.deployments.values()]}
 
 
 @router.put(
@@ -86,6 +93,9 @@ async def put_deployment(
             shadow=body.shadow,
             max_batch_size=body.max_batch_size,
             max_latency_ms=body.max_latency_ms,
+            replicas=deploy_ops.ReplicaScaling(
+                body.min_replicas, body.max_replicas, body.target_ongoing_requests
+            ),
             actor=_actor(context, authorization),
             reason=body.reason,
         )
@@ -145,10 +155,14 @@ def _describe_spec(spec: deploy_ops.DeploymentSpec) -> dict[str, Any]:
         "history": spec.history,
         "max_batch_size": spec.max_batch_size,
         "max_latency_ms": spec.max_latency_ms,
+        "min_replicas": spec.min_replicas,
+        "max_replicas": spec.max_replicas,
+        "target_ongoing_requests": spec.target_ongoing_requests,
     }
 
 
-def _describe(live: LiveDeployment) -> dict[str, Any]:
+def describe(live: LiveDeployment) -> dict[str, Any]:
+    """One loaded deployment as the list shows it: its spec and each version's variant."""
     return {
         **_describe_spec(live.spec),
         "loaded": {str(v): w.variant for v, w in live.workers.items()},

@@ -13,6 +13,7 @@ from lepton.serve.auth import PREDICT
 from lepton.serve.context import Context
 from lepton.serve.routes import statuses
 from lepton.serve.routes.bodies import json_request_body, read_model
+from lepton.store.predictions import FeedbackResult
 
 router = APIRouter(tags=["predict"])
 
@@ -46,4 +47,13 @@ async def feedback(
         await asyncio.to_thread(context.predlog.flush)  # so ids answered a moment ago are known
     frame = pd.DataFrame([item.model_dump() for item in body.feedback])
     result = await asyncio.to_thread(context.feedback.add_feedback, name, frame)
+    if result.unknown and context.peer_flush_seconds is not None:
+        # another replica may have answered them and not flushed yet: ask once more
+        await asyncio.sleep(context.peer_flush_seconds)
+        again = await asyncio.to_thread(
+            context.feedback.add_feedback, name, frame[frame["request_id"].isin(result.unknown)]
+        )
+        result = FeedbackResult(
+            result.accepted + again.accepted, result.updated + again.updated, again.unknown
+        )
     return result.to_json()

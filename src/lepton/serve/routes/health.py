@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from lepton.serve.auth import METRICS
-from lepton.serve.context import Context
+from lepton.serve.context import Context, ReadinessReport
 from lepton.serve.responses import ORJSONResponse
 from lepton.serve.routes import statuses
 
@@ -33,13 +33,13 @@ async def healthz() -> dict[str, str]:
 )
 async def readyz(context: Context) -> Response:
     """Readiness: deployments are loaded."""
-    state = context.state
-    body = {
-        "ready": state.ready,
-        "deployments": sorted(state.deployments),
-        "failed": state.failures,
-    }
-    return ORJSONResponse(body, status_code=200 if state.ready else 503)
+    if context.catalogue is not None:
+        now = await context.catalogue.readiness()
+    else:
+        state = context.state
+        now = ReadinessReport(state.ready, sorted(state.deployments), state.failures)
+    body = {"ready": now.ready, "deployments": now.deployments, "failed": now.failed}
+    return ORJSONResponse(body, status_code=200 if now.ready else 503)
 
 
 @router.get(
