@@ -7,19 +7,13 @@ Each node is its own group of processes (raylet, object store, workers), started
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 
 import pytest
 
 from lepton.compute.local_cluster import LocalCluster
 from lepton.compute.ray_executor import RAY_ENV
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.helpers.servers import free_port
 
 
 @pytest.fixture(scope="session")

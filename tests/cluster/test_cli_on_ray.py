@@ -16,8 +16,8 @@ import pytest
 from sklearn.datasets import make_classification
 
 from lepton.compute.local_cluster import LocalCluster
-from tests.cluster.conftest import free_port
 from tests.helpers.home import home_env, open_project, run_lepton
+from tests.helpers.servers import free_port
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "lepton"
 

@@ -26,8 +26,8 @@ from lepton.data.catalog import DataCatalog
 from lepton.learn.training import train_dataset
 from lepton.serve.app import create_app
 from lepton.store.project import Project
-from tests.cluster.conftest import free_port
 from tests.helpers.home import api_keys, home_env, open_project, run_lepton
+from tests.helpers.servers import free_port
 from tests.serve.conftest import churn_frame
 
 pytestmark = pytest.mark.ray_lifecycle

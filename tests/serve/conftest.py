@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from lepton.data.catalog import DataCatalog
 from lepton.learn.training import train_dataset
 from lepton.store.project import Project
 from tests.helpers.home import HomeProject
+from tests.helpers.servers import free_port
 from tests.serve.faulty import register_faulty
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -64,12 +64,6 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         return int(self.proc.returncode)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_server(

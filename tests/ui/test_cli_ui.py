@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 
 from tests.helpers.home import home_env, open_project
-from tests.serve.conftest import free_port, start_server
+from tests.helpers.servers import free_port
+from tests.serve.conftest import start_server
 
 
 def _wait(url: str, proc: subprocess.Popen[bytes]) -> None:

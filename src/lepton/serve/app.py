@@ -54,7 +54,9 @@ def create_app(
         state=ServingState(project, metrics, poll_seconds=poll_seconds, only=only),
         metrics=metrics,
         keys=KeyChecker(project.metadata),
-        predlog=PredictionLog(project.prediction_log_folder, writer=log_writer)
+        predlog=PredictionLog(
+            project.prediction_log_folder, writer=log_writer, mirror=project.predictions.mirror
+        )
         if log_predictions
         else None,
         feedback=project.predictions,

@@ -26,6 +26,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from lepton.store.journal import Journal, convert, encode_error, encode_request, held, recover
+from lepton.store.log_mirror import LogMirror
 from lepton.store.prediction_rows import LoggedRequest, read_log
 
 __all__ = ["LoggedRequest", "PredictionLog", "read_log"]
@@ -43,12 +44,16 @@ class PredictionLog:
         flush_seconds: float = 1.0,
         flush_rows: int = 5000,
         writer: str = "thread",
+        mirror: LogMirror | None = None,
     ):
+        """``mirror``: where parts are shared with other hosts (remote artifact stores)."""
         self.root = root
-        recover(root)  # a crashed predecessor's journal, before ours starts
+        self.mirror = mirror
+        self._on_part = mirror.push if mirror is not None else None
+        recover(root, self._on_part)  # a crashed predecessor's journal, before ours starts
         self._journal = Journal(root)
         self._process = (
-            _WriterProcess(root, self._journal.lock_path) if writer == "process" else None
+            _WriterProcess(root, self._journal.lock_path, mirror) if writer == "process" else None
         )
         self.flush_seconds = flush_seconds
         self.flush_rows = flush_rows
@@ -108,26 +113,33 @@ class PredictionLog:
         self._journal.close()
 
     def _loop(self) -> None:
+        if self.mirror is not None:  # parts an earlier run could not upload
+            try:
+                self.mirror.push_missing()
+            except Exception:
+                log.exception("could not compare the local log with the artifact store")
         while not self._stop.is_set():
             self._wake.wait(self.flush_seconds)
             self._wake.clear()
             self.flush()
+            if self.mirror is not None and self._process is None:
+                self.mirror.retry()
 
     def _sink(self, segments: list[Path], *, skip_written: bool) -> int:
         if self._process is not None and self._process.alive:
             return self._process.write(segments, skip_written=skip_written)
-        return convert(self.root, segments, skip_written=skip_written)
+        return convert(self.root, segments, skip_written=skip_written, on_part=self._on_part)
 
 
 class _WriterProcess:
     """A child process that converts the segments it is sent; each batch is acknowledged."""
 
-    def __init__(self, root: Path, lock_path: Path) -> None:
+    def __init__(self, root: Path, lock_path: Path, mirror: LogMirror | None) -> None:
         context = multiprocessing.get_context("spawn")  # fork is unsafe next to threads
         self._conn, child = context.Pipe()
         self._proc = context.Process(
             target=_writer_main,
-            args=(child, str(root), str(lock_path)),
+            args=(child, str(root), str(lock_path), mirror),
             name="lepton-predlog",
             daemon=True,
         )
@@ -153,7 +165,7 @@ class _WriterProcess:
             self._proc.terminate()
 
 
-def _writer_main(conn: Connection, root: str, lock_path: str) -> None:
+def _writer_main(conn: Connection, root: str, lock_path: str, mirror: LogMirror | None) -> None:
     # the parent decides when to stop (it flushes first): Ctrl-C on the terminal's process
     # group or a SIGTERM must not kill the writer before the last batch is written
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -170,6 +182,8 @@ def _writer_main(conn: Connection, root: str, lock_path: str) -> None:
             names, skip_written = message
             try:
                 segments = [Path(n) for n in names]
-                conn.send(("ok", convert(Path(root), segments, skip_written=skip_written)))
+                on_part = mirror.push if mirror is not None else None
+                rows = convert(Path(root), segments, skip_written=skip_written, on_part=on_part)
+                conn.send(("ok", rows))
             except Exception as exc:
                 conn.send(("error", f"{type(exc).__name__}: {exc}"))

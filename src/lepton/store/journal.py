@@ -30,7 +30,7 @@ import re
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -124,11 +124,18 @@ def segment_tag(path: Path) -> tuple[str, int]:
     return match["writer"], int(match["seq"])
 
 
-def convert(predictions_root: Path, segments: list[Path], *, skip_written: bool = False) -> int:
+def convert(
+    predictions_root: Path,
+    segments: list[Path],
+    *,
+    skip_written: bool = False,
+    on_part: Callable[[Path], Any] | None = None,
+) -> int:
     """Turn sealed segments into Parquet parts, then delete them; returns rows written.
 
     ``skip_written`` (recovery): leave out what a deployment's parts already hold, i.e.
-    segments up to the highest one of this writer its folder has a part for.
+    segments up to the highest one of this writer its folder has a part for. ``on_part``
+    is told of each part written (the log mirror uploads it).
     """
     written = 0
     for segment in sorted(segments):
@@ -154,7 +161,9 @@ def convert(predictions_root: Path, segments: list[Path], *, skip_written: bool 
             }
             errors = [e for e in errors if e[0] in pending]
         with _collector_paused():  # the part tag is the segment's name: writer-seq
-            written += write_groups(predictions_root, dict(groups), errors, tag=segment.stem)
+            written += write_groups(
+                predictions_root, dict(groups), errors, tag=segment.stem, on_part=on_part
+            )
         segment.unlink()
     return written
 
@@ -199,7 +208,7 @@ def held(lock_path: Path, operation: int) -> Iterator[bool]:
         os.close(fd)
 
 
-def recover(predictions_root: Path) -> int:
+def recover(predictions_root: Path, on_part: Callable[[Path], Any] | None = None) -> int:
     """Convert the segments of writers that are gone (their lock is free); rows recovered."""
     folder = journal_folder(predictions_root)
     if not folder.is_dir():
@@ -212,7 +221,7 @@ def recover(predictions_root: Path) -> int:
                 continue  # a live writer (or another recoverer) holds it
             segments = sorted(folder.glob(f"{writer}-*.jsonl"))
             if segments:
-                rows = convert(predictions_root, segments, skip_written=True)
+                rows = convert(predictions_root, segments, skip_written=True, on_part=on_part)
                 log.warning("recovered %d logged rows of writer %s from the journal", rows, writer)
                 recovered += rows
             lock.unlink(missing_ok=True)

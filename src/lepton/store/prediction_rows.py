@@ -11,6 +11,7 @@ Forecasts log one row per (series, step): ``in_series, in_time, in_step, in_leve
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,22 +47,27 @@ def write_groups(
     errors: list[ErrorEvent],
     *,
     tag: str | None = None,
+    on_part: Callable[[Path], Any] | None = None,
 ) -> int:
     """Write one Parquet part per deployment (and the error events); returns rows written.
 
     ``tag`` goes into the part names (the journal's writer and segment: see
-    ``lepton.store.journal``).
+    ``lepton.store.journal``); ``on_part`` is told of each part written (the log mirror).
     """
     written = 0
+    parts = []
     for deployment, group in groups.items():
         frame = to_frame(group)
-        write_part(root / deployment, frame, tag=tag)
+        parts.append(write_part(root / deployment, frame, tag=tag))
         written += len(frame)
     if errors:
         events = pd.DataFrame(errors, columns=["deployment", "ts", "status"])
         events["ts"] = pd.to_datetime(events["ts"], unit="s", utc=True)
         for name, part in events.groupby("deployment"):
-            write_part(root.parent / "errors" / str(name), part, tag=tag)
+            parts.append(write_part(root.parent / "errors" / str(name), part, tag=tag))
+    if on_part is not None:
+        for path in parts:
+            on_part(path)
     return written
 
 

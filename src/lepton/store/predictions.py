@@ -22,6 +22,7 @@ import pandas as pd
 from lepton.errors import DataError
 from lepton.names import validate_name
 from lepton.store.journal import recover
+from lepton.store.log_mirror import LogMirror
 from lepton.store.logs import write_part
 
 _WINDOW = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
@@ -94,15 +95,20 @@ def canonical_times(values: pd.Series | list[Any], *, field: str = "time") -> pd
 class PredictionStore:
     """Read the prediction log, write and read feedback, join them."""
 
-    def __init__(self, logs_root: Path) -> None:
+    def __init__(self, logs_root: Path, mirror: LogMirror | None = None) -> None:
+        """``mirror``: the log shared through a remote artifact store (every host's parts)."""
         self.root = logs_root
         self.predictions_root = logs_root / "predictions"
         self.feedback_root = logs_root / "feedback"
+        self.mirror = mirror
 
     # -- reading ---------------------------------------------------------------------------
     def _files(self, base: Path, deployment: str) -> str | None:
-        recover(self.predictions_root)  # a crashed server's journal joins the log first
+        on_part = self.mirror.push if self.mirror is not None else None
+        recover(self.predictions_root, on_part)  # a crashed server's journal joins the log
         folder = base / validate_name(deployment, kind="deployment name")
+        if self.mirror is not None:  # what other hosts logged, before reading
+            self.mirror.pull(folder)
         if not folder.exists() or not any(folder.rglob("part-*.parquet")):
             return None
         return str(folder / "**" / "part-*.parquet")
@@ -218,7 +224,9 @@ class PredictionStore:
         )
         if len(accepted):
             accepted = accepted.assign(received=pd.Timestamp.now(tz=UTC))
-            write_part(self.feedback_root / deployment, accepted)
+            part = write_part(self.feedback_root / deployment, accepted)
+            if self.mirror is not None:
+                self.mirror.push(part)
         return FeedbackResult(len(accepted) - updated, updated, unknown)
 
     def add_actuals(self, deployment: str, actuals: pd.DataFrame) -> ActualsResult:

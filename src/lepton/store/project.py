@@ -44,9 +44,13 @@ class Project:
     @cached_property
     def predictions(self) -> PredictionStore:
         """The prediction log and its feedback: the one place that knows where they live."""
+        from lepton.store.log_mirror import LogMirror
         from lepton.store.predictions import PredictionStore  # DuckDB/pandas: only when used
 
-        return PredictionStore(self.settings.home / "logs")
+        logs = self.settings.home / "logs"
+        # artifacts on object storage: every host's parts meet there (lepton.store.log_mirror)
+        shared = None if self.artifacts.is_local else LogMirror(logs, self.artifacts.url + "/logs")
+        return PredictionStore(logs, shared)
 
     @property
     def prediction_log_folder(self) -> Path:
