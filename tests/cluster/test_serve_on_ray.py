@@ -210,6 +210,31 @@ def test_serving_on_ray_keeps_the_api_and_follows_the_store(
     assert feedback.status_code == 200, feedback.text
     assert feedback.json() == {"accepted": 30, "updated": 0, "unknown": []}
 
+    # a replica killed outright loses none of the predictions it answered: its journal
+    # stays on the node's disk and the next reader (or its replacement) converts it
+    with server.client() as client:
+        answered = [
+            client.post("/v1/deployments/churn/predict", json={"records": [ROW]}).json()[
+                "request_id"
+            ]
+            for _ in range(40)
+        ]
+    replicas = [
+        a["name"]
+        for a in ray.util.list_named_actors(all_namespaces=True)
+        if a["name"].startswith("SERVE_REPLICA::lepton-churn#")
+    ]
+    assert len(replicas) == 2, replicas
+    for name in replicas:
+        ray.kill(ray.get_actor(name, namespace="serve"))
+
+    def all_logged() -> bool:  # the kill lands within moments; the dead lock frees then
+        logged = server.project.predictions.predictions("churn")["request_id"]
+        return set(answered) <= set(logged)
+
+    _until(all_logged, "every answered prediction is in the log")
+    _until(two_running, "Serve replaced the killed replicas")
+
     # a clean stop: exit 0, no Lepton application left on the cluster (Serve itself shut
     # down, since nothing else ran on it)
     server.proc.send_signal(signal.SIGTERM)

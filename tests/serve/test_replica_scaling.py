@@ -15,6 +15,7 @@ from lepton.errors import DataError
 from lepton.serve.deployments import ReplicaScaling, deploy, describe_change, get_spec
 from lepton.store.project import Project
 from tests.helpers.home import home_env, open_project, run_lepton
+from tests.helpers.servers import free_port
 
 
 @pytest.fixture()
@@ -77,3 +78,12 @@ def test_serve_on_ray_without_a_cluster_address_says_how_to_get_one(tmp_path: Pa
     done = run_lepton(env, "serve", "--ray")
     assert done.returncode != 0
     assert "--ray needs a cluster: set LEPTON_RAY_ADDRESS" in done.stderr, done.stderr
+
+
+def test_serve_on_an_unreachable_cluster_is_one_line(tmp_path: Path) -> None:
+    env = home_env(tmp_path / "home")
+    env["LEPTON_RAY_ADDRESS"] = f"127.0.0.1:{free_port()}"  # nobody listens there
+    done = run_lepton(env, "serve", "--ray")
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot reach the Ray cluster" in lines[0], done.stderr

@@ -201,6 +201,11 @@ class AutoML:
         threads = 1
         info = TaskInfo(target.task, len(target.labels), metric.name, self.seed, threads)
         executor = self.executor or make_executor(workers, ray_address=self.ray_address)
+        if self.executor is None and self.ray_address:
+            self.notes_.append(
+                f"trials ran as Ray tasks on the cluster at {self.ray_address}, "
+                f"{executor.n_workers} at once"
+            )
         # keep ~8% of the budget (at least 1 s) for ensembling, calibration and packaging
         search_deadline = deadline - max(1.0, 0.08 * self.time_limit)
         search = Search(

@@ -53,6 +53,9 @@ LOG_FLUSH_SECONDS = 1.0  # the replicas' prediction log flush (PredictionLog's d
 PEER_FLUSH_WAIT_S = 2 * LOG_FLUSH_SECONDS  # a flush plus its conversion to Parquet
 FORWARDED_ENV = ("LEPTON_", "AWS_", "HF_", "TRANSFORMERS_", "SENTENCE_TRANSFORMERS_")
 START_TIMEOUT_S = 180.0
+# No access log line per request in the proxy and every replica: it costs each request a
+# formatted, written line (Lepton's own prediction log already records every answer).
+QUIET = {"log_level": "WARNING", "enable_access_log": False}
 PENDING = {ApplicationStatus.NOT_STARTED, ApplicationStatus.DEPLOYING}
 BROKEN = {ApplicationStatus.DEPLOY_FAILED, ApplicationStatus.UNHEALTHY}
 
@@ -265,10 +268,10 @@ class RayServeController:
         serve.start(
             http_options={"host": self.host, "port": self.port},
             proxy_location="HeadOnly",
-            logging_config={"log_level": "WARNING"},
+            logging_config=QUIET,
         )
         try:
-            serve.run(self._bind(None, None), name=ROOT_APP, route_prefix="/")
+            serve.run(self._bind(None, None), name=ROOT_APP, route_prefix="/", logging_config=QUIET)
         except RuntimeError as exc:  # the replica's traceback is in Ray's serve logs
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise ConfigError(f"the Lepton root app did not start on Ray Serve: {first}") from None
@@ -308,7 +311,10 @@ class RayServeController:
                 continue
             targets.append(
                 serve.RunTarget(
-                    self._bind(name, scaling), name=app_name(name), route_prefix=route_prefix(name)
+                    self._bind(name, scaling),
+                    name=app_name(name),
+                    route_prefix=route_prefix(name),
+                    logging_config=QUIET,
                 )
             )
             verb = "rescaled" if name in self.deployed else "deployed"
