@@ -24,10 +24,28 @@ def ray_cluster() -> Iterator[LocalCluster]:
     try:
         yield cluster
     finally:
-        import ray
-
-        ray.shutdown()
+        _stop_serve_left_running(cluster)
         cluster.stop()
+
+
+def _stop_serve_left_running(cluster: LocalCluster) -> None:
+    """A failed test may leave Ray Serve up: shut it down the way it cleans up after
+    itself (its HAProxy process would outlive the nodes otherwise)."""
+    import ray
+
+    from lepton.compute.ray_executor import connect
+
+    try:
+        connect(cluster.address)
+        ray.get_actor("SERVE_CONTROLLER_ACTOR", namespace="serve")
+    except ValueError:  # no Serve on this cluster
+        pass
+    else:
+        from ray import serve
+
+        serve.shutdown()
+    finally:
+        ray.shutdown()
 
 
 @pytest.fixture()

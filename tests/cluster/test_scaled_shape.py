@@ -31,15 +31,23 @@ BOUND_S = 240.0
 
 
 @pytest.fixture()
-def scaled_env(tmp_path: Path, pg_url: str, ray_cluster: LocalCluster) -> Iterator[dict[str, str]]:
-    """One host's environment on the shared store, bucket and cluster."""
+def scaled_env(
+    tmp_path: Path, pg_url: str, ray_cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
+    """One host's environment on the shared store, bucket and cluster (the S3 client
+    variables in this process too: the test reads the bucket itself)."""
     with moto_server() as endpoint:
+        aws = {
+            **MOTO_CREDENTIALS,
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+        for key, value in aws.items():
+            monkeypatch.setenv(key, value)
         env = home_env(tmp_path / "host-a")
-        env.update(MOTO_CREDENTIALS)
+        env.update(aws)
         env.update(
             {
-                "AWS_ENDPOINT_URL": endpoint,
-                "AWS_EC2_METADATA_DISABLED": "true",
                 "LEPTON_STORE_URL": pg_url,
                 "LEPTON_ARTIFACTS_URL": f"s3://{new_bucket(endpoint)}/artifacts",
                 "LEPTON_RAY_ADDRESS": ray_cluster.address,

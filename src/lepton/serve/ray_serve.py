@@ -34,6 +34,11 @@ from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+# isort: split
+# before Ray Serve is imported: it reads the proxy switch at import time
+from lepton.serve.ray_proxy import PROXY_ENV
+
+# isort: split
 from ray import serve
 from ray.serve.schema import ApplicationStatus
 
@@ -216,7 +221,7 @@ def _forwarded_env() -> dict[str, str]:
     """What replicas must see of this process's environment (store credentials, S3
     endpoints, offline model switches) besides the settings passed to them."""
     env = {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_ENV)}
-    return {**env, **RAY_ENV}
+    return {**env, **RAY_ENV, **PROXY_ENV}
 
 
 class RayServeController:
@@ -269,6 +274,7 @@ class RayServeController:
             http_options={"host": self.host, "port": self.port},
             proxy_location="HeadOnly",
             logging_config=QUIET,
+            controller_options={"runtime_env": {"env_vars": {**RAY_ENV, **PROXY_ENV}}},
         )
         try:
             serve.run(self._bind(None, None), name=ROOT_APP, route_prefix="/", logging_config=QUIET)
