@@ -18,6 +18,18 @@ each node its own raylet, object store and worker processes, all on 127.0.0.1.
   a 5 MB package put to a local folder and to ``s3://`` on moto's standalone server on
   127.0.0.1 (no real S3 is reachable here), a 500-row prediction-log write as PostgreSQL
   rows or as a Parquet part (local, moto), and the Ray head's no-op task throughput.
+* ``serve`` — one Adult model (trained 30 s, optimized as ``lepton deploy`` does) answering
+  single-row JSON under ``wrk`` (closed loop, one thread, concurrency 16 and 64, 10 s each
+  after a warm-up) from the embedded server and from ``lepton serve --ray`` behind Serve's
+  Python proxy (1 replica) and behind HAProxy (Lepton's default; 1 and 2 replicas), on a
+  head node and one worker node of two CPUs: req/s, p50/p99 and the ratios to
+  the embedded server. All of it shares this machine's two cores with the load generator
+  (Ray's workers at nice 0 here, as the embedded server is, instead of Ray's default 15).
+* ``log`` — the shared prediction log two ways, 50 flushes of 1,000 logged rows (real
+  Adult test inputs, seeded random probabilities): Parquet parts uploaded through the
+  artifact store (``lepton.store.log_mirror``, moto on 127.0.0.1) against ``COPY`` into a
+  PostgreSQL table (127.0.0.1:5432) indexed on (deployment, ts); each flush's write time,
+  a 24 h window read back on a host that has none of it and again, and the bytes stored.
 * ``batch`` — ``lepton predict`` of generated Parquet files of 1,000,000 and 10,000,000
   rows (eight numbers and a category, ``numpy`` seeds 100+; generated because the issue
   asks for a file that size; 250,000-row row groups) on this machine (the whole file in
@@ -37,8 +49,10 @@ Results: tables on stdout and ``benchmarks/results/scale.json`` (written after e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -57,21 +71,21 @@ REPO = HERE.parent
 DATASETS = REPO.parent / "shared" / "datasets"
 RESULTS = HERE / "results" / "scale.json"
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO))  # tests.helpers.servers: moto and free ports, as the tests use
+
+from tests.helpers.servers import free_port, moto_server  # noqa: E402
 
 from lepton.compute.local_cluster import LocalCluster  # noqa: E402
 from lepton.compute.ray_executor import RAY_ENV  # noqa: E402
 
 FAMILIES = ["lightgbm", "xgboost", "catboost", "linear", "mlp"]
 BATCH_ROWS = 10_000_000
+PARTS = ["trials", "overhead", "batch", "capacity", "serve", "log"]
 console = Console(width=None if sys.stdout.isatty() else 160)  # piped tables stay whole
 
 
 def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 def _fixed_search(executor: Any) -> tuple[float, int]:
@@ -360,24 +374,11 @@ def _timed(fn: Any, n: int) -> float:
     return float(np.median(times))
 
 
-def _moto() -> tuple[subprocess.Popen[bytes], str]:
-    import shutil
-    import socket
-
-    port = _free_port()
-    server = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or "moto_server"
-    proc = subprocess.Popen(
-        [server, "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    return proc, f"http://127.0.0.1:{port}"
+def _moto() -> tuple[contextlib.ExitStack, str]:
+    """moto's standalone S3 server on loopback, as the tests start it; ``close()`` the
+    stack to stop it."""
+    stack = contextlib.ExitStack()
+    return stack, stack.enter_context(moto_server())
 
 
 def run_capacity() -> dict[str, Any]:
@@ -492,7 +493,7 @@ def run_capacity() -> dict[str, Any]:
                     20,
                 )
             finally:
-                moto.terminate()
+                moto.close()
         finally:
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -517,20 +518,311 @@ def run_capacity() -> dict[str, Any]:
     return out
 
 
+SERVE_CONCURRENCY = (16, 64)
+
+
+def _lepton(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "lepton", *args], env=env, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"lepton {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def _until(check: Any, what: str, timeout: float = 240.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception:  # not up yet
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"not within {timeout:g} s: {what}")
+
+
+def _load(url: str, body: str, key: str, duration: int) -> list[dict[str, Any]]:
+    import httpx
+
+    from serve import wrk  # benchmarks/serve.py: the same wrk closed loop as the serving bench
+
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    answer = httpx.post(url, content=body, headers=headers, timeout=30)
+    if answer.status_code != 200:
+        raise SystemExit(f"{url} answered {answer.status_code}: {answer.text}")
+    wrk(url, body, key, 16, 2)  # warm-up: replicas loaded, connections and caches hot
+    return [{"concurrency": c, **wrk(url, body, key, c, duration)} for c in SERVE_CONCURRENCY]
+
+
+def _replicas_running(address: str, count: int) -> bool:
+    from ray import serve
+
+    from lepton.compute.ray_executor import connect
+
+    connect(address)
+    app = serve.status().applications.get("lepton-adult")
+    if app is None:
+        return False
+    states = app.deployments["replica"].replica_states.items()
+    return sum(n for state, n in states if state == "RUNNING") == count
+
+
+def run_serve(duration: int = 10) -> dict[str, Any]:
+    """The embedded server against Ray Serve with 1 and 2 replicas, on one model."""
+    import httpx
+
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="lepton-scale-serve-") as home:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LEPTON_")}
+        env.update({"LEPTON_HOME": home, **RAY_ENV})
+        _lepton(env, "data", "add", str(DATASETS / "adult.train.parquet"), "--name", "adult")
+        _lepton(env, "train", "adult", "--target", "income", "--time-limit", "30")
+        _lepton(env, "deploy", "adult")  # optimized first, as users deploy
+        created = _lepton(env, "keys", "create", "bench", "--scope", "predict")
+        key = re.search(r"lep_[A-Za-z0-9_-]+", created).group(0)  # type: ignore[union-attr]
+        row = pd.read_parquet(DATASETS / "adult.test.parquet").drop(columns="income").iloc[0]
+        body = json.dumps({"records": [json.loads(row.to_json())]})
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        path = f"{url}/v1/deployments/adult/predict"
+
+        def serving(command: list[str], run_env: dict[str, str]) -> subprocess.Popen[bytes]:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "lepton", "serve", "--port", str(port), "--no-ui", *command],
+                env=run_env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            _until(
+                lambda: httpx.get(f"{url}/readyz", timeout=5).json()["deployments"] == ["adult"],
+                "the server is ready",
+            )
+            return proc
+
+        def stop(proc: subprocess.Popen[bytes]) -> None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+        proc = serving([], env)
+        try:
+            rows += [
+                {"server": "embedded (uvicorn)", **r} for r in _load(path, body, key, duration)
+            ]
+        finally:
+            stop(proc)
+        # Ray starts its workers (proxy, replicas) at nice 15; on this shared machine that
+        # would hand the load generator the cores the embedded server had to share with it
+        os.environ["RAY_worker_niceness"] = "0"  # noqa: SIM112 (Ray spells it so)
+        cluster = LocalCluster(port=_free_port()).start(workers=1, cpus_per_worker=2)
+        os.environ.pop("RAY_worker_niceness")
+        try:
+            ray_env = {**env, "LEPTON_RAY_ADDRESS": cluster.address}
+            # Serve's own Python proxy (1 replica), then HAProxy (Lepton's default) with 1
+            # and 2 replicas; Serve is shut down between the two, so each starts fresh
+            for proxy, counts in (("python", (1,)), ("haproxy", (1, 2))):
+                proxy_env = {**ray_env, "LEPTON_RAY_PROXY": proxy}
+                proc = serving(["--ray", "--poll-seconds", "1"], proxy_env)
+                try:
+                    for replicas in counts:
+                        _lepton(
+                            proxy_env,
+                            "deploy",
+                            "adult",
+                            "--no-optimize",
+                            "--min-replicas",
+                            str(replicas),
+                            "--max-replicas",
+                            str(replicas),
+                        )
+                        _until(
+                            lambda n=replicas: _replicas_running(cluster.address, n),
+                            f"{replicas} replicas run",
+                        )
+                        label = (
+                            f"Ray Serve ({proxy}), {replicas} replica{'s' if replicas > 1 else ''}"
+                        )
+                        rows += [{"server": label, **r} for r in _load(path, body, key, duration)]
+                finally:
+                    stop(proc)
+                    import ray
+
+                    ray.shutdown()
+        finally:
+            cluster.stop()
+    embedded = {r["concurrency"]: r for r in rows if r["server"].startswith("embedded")}
+    for r in rows:
+        base = embedded[r["concurrency"]]
+        r["rps_vs_embedded"] = r["rps"] / base["rps"] if base["rps"] else None
+        r["p99_vs_embedded"] = (
+            r["p99_ms"] / base["p99_ms"] if r["p99_ms"] and base["p99_ms"] else None
+        )
+    return {"duration_s": duration, "rows": rows}
+
+
+def _logged_batches(count: int, rows: int) -> list[pd.DataFrame]:
+    """Prediction-log rows as the server writes them: real Adult inputs, a model's outputs."""
+    import uuid
+
+    from lepton.store.prediction_rows import LoggedRequest, to_frame
+
+    table = pd.read_parquet(DATASETS / "adult.test.parquet").drop(columns="income")
+    records = table.to_dict("records")
+    rng = np.random.default_rng(0)
+    batches = []
+    for b in range(count):
+        p = rng.random(rows)
+        requests = [
+            LoggedRequest(
+                uuid.uuid4().hex,
+                time.time(),
+                "adult",
+                "adult",
+                1,
+                "primary",
+                1.5,
+                [records[(b * rows + i) % len(records)]],
+                np.array([[1 - p[i], p[i]]]),
+                ["<=50K", ">50K"],
+            )
+            for i in range(rows)
+        ]
+        batches.append(to_frame(requests))
+    return batches
+
+
+def run_log(flushes: int = 50, rows_per_flush: int = 1000) -> dict[str, Any]:
+    """The shared prediction log two ways: Parquet parts through the artifact store (what
+    Lepton ships, lepton.store.log_mirror) and rows in the PostgreSQL store."""
+    import io
+    import uuid
+
+    import boto3
+    import psycopg
+
+    from lepton.store.log_mirror import LogMirror
+    from lepton.store.logs import write_part
+    from lepton.store.predictions import PredictionStore
+
+    batches = _logged_batches(flushes, rows_per_flush)
+    total = flushes * rows_per_flush
+    out: dict[str, Any] = {"flushes": flushes, "rows_per_flush": rows_per_flush}
+    moto, endpoint = _moto()
+    saved = dict(os.environ)
+    try:
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_DEFAULT_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL": endpoint,
+                "AWS_EC2_METADATA_DISABLED": "true",
+            }
+        )
+        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="log")
+        with tempfile.TemporaryDirectory(prefix="lepton-log-") as tmp:
+            writer_logs = Path(tmp) / "writer" / "logs"
+            mirror = LogMirror(writer_logs, "s3://log/artifacts/logs")
+            writes = []
+            for frame in batches:
+                started = time.perf_counter()
+                part = write_part(writer_logs / "predictions" / "adult", frame)
+                assert mirror.push(part)
+                writes.append(1000 * (time.perf_counter() - started))
+            reader_logs = Path(tmp) / "reader" / "logs"
+            reader = PredictionStore(reader_logs, LogMirror(reader_logs, "s3://log/artifacts/logs"))
+            started = time.perf_counter()
+            cold = reader.predictions("adult", window="24h")
+            cold_ms = 1000 * (time.perf_counter() - started)
+            assert len(cold) == total
+            warm_ms = _timed(lambda: reader.predictions("adult", window="24h"), 5)
+            stored = sum(p.stat().st_size for p in reader_logs.rglob("part-*.parquet"))
+        out["parquet on s3 (moto)"] = {
+            "write_ms_per_flush": float(np.median(writes)),
+            "read_ms_new_host": cold_ms,
+            "read_ms_again": warm_ms,
+            "stored_mb": stored / 1e6,
+        }
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        moto.close()
+    name = f"lepton_log_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
+        batches[0].head(0).to_sql("predictions", engine, index=False)
+        with engine.begin() as conn:
+            conn.execute(sa.text("CREATE INDEX ON predictions (deployment, ts)"))
+        columns = ", ".join(f'"{c}"' for c in batches[0].columns)
+        writes = []
+        with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={name}") as conn:
+            for frame in batches:
+                started = time.perf_counter()
+                buffer = io.StringIO()
+                frame.to_csv(buffer, header=False, index=False)
+                with (
+                    conn.cursor() as cur,
+                    cur.copy(f"COPY predictions ({columns}) FROM STDIN WITH (FORMAT csv)") as copy,
+                ):
+                    copy.write(buffer.getvalue())
+                conn.commit()
+                writes.append(1000 * (time.perf_counter() - started))
+        query = (
+            "SELECT * FROM predictions WHERE deployment = 'adult' "
+            "AND ts >= now() - interval '24 hours' ORDER BY ts"
+        )
+        started = time.perf_counter()
+        back = pd.read_sql(query, engine)
+        first_ms = 1000 * (time.perf_counter() - started)
+        assert len(back) == total
+        again_ms = _timed(lambda: pd.read_sql(query, engine), 5)
+        with engine.connect() as conn:
+            size = conn.execute(sa.text("SELECT pg_total_relation_size('predictions')")).scalar()
+        engine.dispose()
+        out["postgresql rows"] = {
+            "write_ms_per_flush": float(np.median(writes)),
+            "read_ms_new_host": first_ms,
+            "read_ms_again": again_ms,
+            "stored_mb": float(size or 0) / 1e6,
+        }
+    finally:
+        with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    parquet, pg = out["parquet on s3 (moto)"], out["postgresql rows"]
+    out["postgresql_vs_parquet"] = {k: pg[k] / parquet[k] for k in parquet if parquet[k]}
+    return out
+
+
+def _table(title: str, columns: tuple[str, ...]) -> Table:
+    """A table whose first column (the row's name) is left-aligned, numbers right."""
+    table = Table(title=title)
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="left" if i == 0 else "right")
+    return table
+
+
 def render(results: dict[str, Any]) -> None:
     if "trials" in results:
-        table = Table(title="fixed search on Adult (every portfolio default of 5 families)")
-        for col in (
-            "system",
-            "workers",
-            "trials",
-            "wall s",
-            "trials/min",
-            "speed-up",
-            "efficiency",
-            "vs local pool",
-        ):
-            table.add_column(col, justify="left" if col == "system" else "right")
+        table = _table(
+            "fixed search on Adult (every portfolio default of 5 families)",
+            (
+                "system",
+                "workers",
+                "trials",
+                "wall s",
+                "trials/min",
+                "speed-up",
+                "efficiency",
+                "vs local pool",
+            ),
+        )
         for r in results["trials"]["rows"]:
             table.add_row(
                 r["system"],
@@ -545,9 +837,7 @@ def render(results: dict[str, Any]) -> None:
         console.print(table)
     if "overhead" in results:
         o = results["overhead"]
-        table = Table(title="Ray's overhead per task")
-        table.add_column("measure")
-        table.add_column("value", justify="right")
+        table = _table("Ray's overhead per task", ("measure", "value"))
         for system, ms in o["noop_round_trip_ms"].items():
             table.add_row(f"no-op round trip, {system}", f"{ms:.2f} ms")
         table.add_row(
@@ -561,18 +851,19 @@ def render(results: dict[str, Any]) -> None:
         console.print(table)
     if "batch" in results:
         b = results["batch"]
-        table = Table(title="lepton predict of generated Parquet files: memory (PSS) and time")
-        for col in (
-            "mode",
-            "rows",
-            "file MB",
-            "wall s",
-            "peak MB",
-            "idle MB",
-            "peak above idle MB",
-            "= local",
-        ):
-            table.add_column(col, justify="left" if col == "mode" else "right")
+        table = _table(
+            "lepton predict of generated Parquet files: memory (PSS) and time",
+            (
+                "mode",
+                "rows",
+                "file MB",
+                "wall s",
+                "peak MB",
+                "idle MB",
+                "peak above idle MB",
+                "= local",
+            ),
+        )
         for r in b["rows"]:
             table.add_row(
                 r["mode"],
@@ -589,10 +880,56 @@ def render(results: dict[str, Any]) -> None:
             "10M rows, memory above idle, --cluster vs the whole file: "
             f"{b['above_idle_ratio_cluster_vs_local_10M']:.2f}x"
         )
+    if "serve" in results:
+        table = _table(
+            "one adult model: embedded server vs Ray Serve (wrk, single-row JSON)",
+            (
+                "server",
+                "concurrency",
+                "req/s",
+                "p50 ms",
+                "p99 ms",
+                "errors",
+                "req/s vs embedded",
+                "p99 vs embedded",
+            ),
+        )
+        for r in results["serve"]["rows"]:
+            table.add_row(
+                r["server"],
+                str(r["concurrency"]),
+                f"{r['rps']:,.0f}",
+                f"{r['p50_ms']:.1f}" if r["p50_ms"] is not None else "-",
+                f"{r['p99_ms']:.1f}" if r["p99_ms"] is not None else "-",
+                str(r["errors"]),
+                f"{r['rps_vs_embedded']:.2f}x" if r["rps_vs_embedded"] else "-",
+                f"{r['p99_vs_embedded']:.2f}x" if r["p99_vs_embedded"] else "-",
+            )
+        console.print(table)
+    if "log" in results:
+        lg = results["log"]
+        table = _table(
+            f"shared prediction log: {lg['flushes']} flushes of {lg['rows_per_flush']:,} rows",
+            ("store", "write ms / flush", "read ms, new host", "read ms, again", "stored MB"),
+        )
+        for label in ("parquet on s3 (moto)", "postgresql rows", "postgresql_vs_parquet"):
+            r = lg[label]
+            fmt = (lambda v: f"{v:.2f}x") if label.endswith("parquet") else (lambda v: f"{v:,.1f}")
+            table.add_row(
+                label.replace("_", " "),
+                *(
+                    fmt(r[k])
+                    for k in (
+                        "write_ms_per_flush",
+                        "read_ms_new_host",
+                        "read_ms_again",
+                        "stored_mb",
+                    )
+                ),
+            )
+        console.print(table)
     if "capacity" in results:
-        table = Table(title="per-operation costs of the shared parts (median)")
-        table.add_column("operation")
-        table.add_column("value", justify="right")
+        table = _table("per-operation costs of the shared parts (median)", ("operation", "value"))
         for key, value in results["capacity"].items():
             table.add_row(key, f"{value:,.1f}")
         console.print(table)
@@ -603,8 +940,8 @@ def main() -> None:
     parser.add_argument(
         "--parts",
         nargs="+",
-        default=["trials", "overhead", "batch", "capacity"],
-        choices=["trials", "overhead", "batch", "capacity"],
+        default=PARTS,
+        choices=PARTS,
     )
     parser.add_argument("--render", action="store_true")
     args = parser.parse_args()
@@ -618,6 +955,10 @@ def main() -> None:
                 results["overhead"] = run_overhead(results.get("trials"))
             elif part == "capacity":
                 results["capacity"] = run_capacity()
+            elif part == "serve":
+                results["serve"] = run_serve()
+            elif part == "log":
+                results["log"] = run_log()
             else:
                 results["batch"] = run_batch()
             results.setdefault("machine", {"cores": os.cpu_count()})
