@@ -73,7 +73,7 @@ RESULTS = HERE / "results" / "scale.json"
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO))  # tests.helpers.servers: moto and free ports, as the tests use
 
-from tests.helpers.servers import free_port, moto_server  # noqa: E402
+from tests.helpers.servers import MOTO_CREDENTIALS, free_port, moto_server  # noqa: E402
 
 from lepton.compute.local_cluster import LocalCluster  # noqa: E402
 from lepton.compute.ray_executor import RAY_ENV  # noqa: E402
@@ -82,10 +82,6 @@ FAMILIES = ["lightgbm", "xgboost", "catboost", "linear", "mlp"]
 BATCH_ROWS = 10_000_000
 PARTS = ["trials", "overhead", "batch", "capacity", "serve", "log"]
 console = Console(width=None if sys.stdout.isatty() else 160)  # piped tables stay whole
-
-
-def _free_port() -> int:
-    return free_port()
 
 
 def _fixed_search(executor: Any) -> tuple[float, int]:
@@ -124,7 +120,7 @@ def run_trials() -> dict[str, Any]:
         )
         console.print(f"local pool x{workers}: {trials} trials in {seconds:.1f} s")
     for workers in (1, 2):
-        cluster = LocalCluster(port=_free_port()).start(workers=workers, cpus_per_worker=1)
+        cluster = LocalCluster(port=free_port()).start(workers=workers, cpus_per_worker=1)
         try:
             import ray
 
@@ -167,7 +163,7 @@ def run_overhead(trials_part: dict[str, Any] | None) -> dict[str, Any]:
     pool = LocalProcessExecutor(1)
     local_ms = 1000 * round_trip(pool)
     pool.shutdown(cancel=True)
-    cluster = LocalCluster(port=_free_port()).start(workers=1, cpus_per_worker=1)
+    cluster = LocalCluster(port=free_port()).start(workers=1, cpus_per_worker=1)
     try:
         import ray
 
@@ -325,7 +321,7 @@ def run_batch() -> dict[str, Any]:
         fit = [*lepton, "train", "g", "--target", "y", "--time-limit", "30", "--families", "linear"]
         subprocess.run(fit, env=env, check=True, capture_output=True)
         rows: list[dict[str, Any]] = []
-        cluster = LocalCluster(port=_free_port()).start(workers=2, cpus_per_worker=1)
+        cluster = LocalCluster(port=free_port()).start(workers=2, cpus_per_worker=1)
         try:
             time.sleep(5)  # let the idle cluster settle before its baseline is read
             for size in (1_000_000, BATCH_ROWS):
@@ -375,10 +371,17 @@ def _timed(fn: Any, n: int) -> float:
 
 
 def _moto() -> tuple[contextlib.ExitStack, str]:
-    """moto's standalone S3 server on loopback, as the tests start it; ``close()`` the
-    stack to stop it."""
+    """moto's standalone S3 server on loopback, as the tests start it, with the AWS client
+    variables of this process pointed at it; ``close()`` the stack to stop it and restore
+    them."""
     stack = contextlib.ExitStack()
-    return stack, stack.enter_context(moto_server())
+    endpoint = stack.enter_context(moto_server())
+    saved = dict(os.environ)
+    stack.callback(lambda: (os.environ.clear(), os.environ.update(saved)))
+    os.environ.update(
+        {**MOTO_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "AWS_EC2_METADATA_DISABLED": "true"}
+    )
+    return stack, endpoint
 
 
 def run_capacity() -> dict[str, Any]:
@@ -460,15 +463,6 @@ def run_capacity() -> dict[str, Any]:
             )
             moto, endpoint = _moto()
             try:
-                os.environ.update(
-                    {
-                        "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1",
-                        "AWS_ENDPOINT_URL": endpoint,
-                        "AWS_EC2_METADATA_DISABLED": "true",
-                    }
-                )
                 boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="cap")
                 package = folder / "package"
                 package.mkdir()
@@ -498,7 +492,7 @@ def run_capacity() -> dict[str, Any]:
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
-    cluster = LocalCluster(port=_free_port()).start(workers=2, cpus_per_worker=1)
+    cluster = LocalCluster(port=free_port()).start(workers=2, cpus_per_worker=1)
     try:
         import ray
 
@@ -583,7 +577,7 @@ def run_serve(duration: int = 10) -> dict[str, Any]:
         key = re.search(r"lep_[A-Za-z0-9_-]+", created).group(0)  # type: ignore[union-attr]
         row = pd.read_parquet(DATASETS / "adult.test.parquet").drop(columns="income").iloc[0]
         body = json.dumps({"records": [json.loads(row.to_json())]})
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         path = f"{url}/v1/deployments/adult/predict"
 
@@ -617,7 +611,7 @@ def run_serve(duration: int = 10) -> dict[str, Any]:
         # Ray starts its workers (proxy, replicas) at nice 15; on this shared machine that
         # would hand the load generator the cores the embedded server had to share with it
         os.environ["RAY_worker_niceness"] = "0"  # noqa: SIM112 (Ray spells it so)
-        cluster = LocalCluster(port=_free_port()).start(workers=1, cpus_per_worker=2)
+        cluster = LocalCluster(port=free_port()).start(workers=1, cpus_per_worker=2)
         os.environ.pop("RAY_worker_niceness")
         try:
             ray_env = {**env, "LEPTON_RAY_ADDRESS": cluster.address}
@@ -711,17 +705,7 @@ def run_log(flushes: int = 50, rows_per_flush: int = 1000) -> dict[str, Any]:
     total = flushes * rows_per_flush
     out: dict[str, Any] = {"flushes": flushes, "rows_per_flush": rows_per_flush}
     moto, endpoint = _moto()
-    saved = dict(os.environ)
     try:
-        os.environ.update(
-            {
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_DEFAULT_REGION": "us-east-1",
-                "AWS_ENDPOINT_URL": endpoint,
-                "AWS_EC2_METADATA_DISABLED": "true",
-            }
-        )
         boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="log")
         with tempfile.TemporaryDirectory(prefix="lepton-log-") as tmp:
             writer_logs = Path(tmp) / "writer" / "logs"
@@ -747,8 +731,6 @@ def run_log(flushes: int = 50, rows_per_flush: int = 1000) -> dict[str, Any]:
             "stored_mb": stored / 1e6,
         }
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
         moto.close()
     name = f"lepton_log_{uuid.uuid4().hex[:8]}"
     with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as admin:

@@ -34,6 +34,9 @@ __all__ = ["LoggedRequest", "PredictionLog", "read_log"]
 log = logging.getLogger("lepton.serve.predlog")
 
 
+FLUSH_SECONDS = 1.0  # how often a server's journal becomes Parquet parts
+
+
 class PredictionLog:
     """Journal on the request path; Parquet parts in batches, off it."""
 
@@ -41,7 +44,7 @@ class PredictionLog:
         self,
         root: Path,
         *,
-        flush_seconds: float = 1.0,
+        flush_seconds: float = FLUSH_SECONDS,
         flush_rows: int = 5000,
         writer: str = "thread",
         mirror: LogMirror | None = None,

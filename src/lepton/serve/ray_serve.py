@@ -48,14 +48,14 @@ from lepton.errors import ConfigError
 from lepton.serve.admission import AdmissionLimits
 from lepton.serve.context import ReadinessReport
 from lepton.serve.deployments import DeploymentSpec
+from lepton.serve.predlog import FLUSH_SECONDS
 from lepton.store.project import Project
 
 log = logging.getLogger("lepton.serve.ray")
 
 ROOT_APP = "lepton"
 APP_PREFIX = "lepton-"
-LOG_FLUSH_SECONDS = 1.0  # the replicas' prediction log flush (PredictionLog's default)
-PEER_FLUSH_WAIT_S = 2 * LOG_FLUSH_SECONDS  # a flush plus its conversion to Parquet
+PEER_FLUSH_WAIT_S = 2 * FLUSH_SECONDS  # a replica's flush plus its conversion to Parquet
 FORWARDED_ENV = ("LEPTON_", "AWS_", "HF_", "TRANSFORMERS_", "SENTENCE_TRANSFORMERS_")
 START_TIMEOUT_S = 180.0
 # No access log line per request in the proxy and every replica: it costs each request a

@@ -4,7 +4,7 @@ artifact store, mirrored to and from each host's local log folder.
 Why parts on the artifact store and not rows in the PostgreSQL store: the log is written
 by every replica all the time and read by monitoring as column scans over a window; the
 metadata store is the control plane every request's auth and every deploy goes through.
-``benchmarks/prediction_log.py`` measures both ways (docs/scaling.md has the figures).
+``benchmarks/scale.py --parts log`` measures both ways (docs/scaling.md has the figures).
 
 How: a part is immutable and its name unique (writer id and segment, or a random tag),
 so sharing is copying files. Each part is uploaded right after it is written locally
